@@ -1,0 +1,256 @@
+"""Numerical core: snapped points as virtual nodes, and bounded graph searches.
+
+Every snapped point (a hall, a resident, a candidate site) sits at offset
+``t`` on edge ``(u, v)`` of length ``L`` with an off-network access walk
+``a``. The edge is split at ``t`` (a *position* node, shared by all points at
+the same place) and the point becomes a leaf node joined to its position by
+an edge of length ``a``. Then one scipy Dijkstra handles everything exactly,
+including two points on the same edge, and no search can shortcut through an
+access leg (point nodes are leaves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from .network import WalkNetwork
+
+#: Offsets closer than this (m) to an edge end snap to the end node itself.
+END_TOLERANCE_M = 1e-6
+
+#: Largest number of float64 cells in one dense block of search output.
+MAX_BLOCK_CELLS = 20_000_000
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class AugmentedGraph:
+    """The network with snapped points inserted as nodes.
+
+    Attributes
+    ----------
+    graph : scipy.sparse.csr_matrix
+        Symmetric matrix over base nodes, position nodes and point nodes.
+    n_base : int
+        Number of network nodes (indices ``0..n_base-1`` are the network's).
+    point_node : numpy.ndarray
+        Node index of each input point, -1 where the point is unsnapped.
+    position_node : numpy.ndarray
+        Node index of each point's on-edge position (-1 where unsnapped).
+    seg_a, seg_b : numpy.ndarray
+        End nodes of each street segment (pieces of edges between nodes and
+        positions); access legs are not segments.
+    seg_edge : numpy.ndarray
+        The network edge each segment belongs to.
+    seg_t0, seg_t1 : numpy.ndarray
+        Offsets (m along the edge, from its ``u`` end) of ``seg_a`` and ``seg_b``.
+    """
+
+    graph: sp.csr_matrix
+    n_base: int
+    point_node: IntArray
+    position_node: IntArray
+    seg_a: IntArray
+    seg_b: IntArray
+    seg_edge: IntArray
+    seg_t0: FloatArray
+    seg_t1: FloatArray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes of the augmented graph."""
+        return int(self.graph.shape[0])
+
+    @property
+    def seg_length(self) -> FloatArray:
+        """Length of each street segment in metres."""
+        return self.seg_t1 - self.seg_t0
+
+
+def augment(
+    net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: FloatArray
+) -> AugmentedGraph:
+    """Insert snapped points into the network as nodes.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+    edge, offset_m, access_m : numpy.ndarray
+        Per point: edge index (-1 = unsnapped, ignored), offset along the edge
+        from its ``u`` end, and access walk, as in :class:`coverage.sites.Snap`.
+
+    Returns
+    -------
+    AugmentedGraph
+    """
+    edge = np.asarray(edge, dtype=np.int64)
+    offset_m = np.asarray(offset_m, dtype=np.float64)
+    access_m = np.asarray(access_m, dtype=np.float64)
+    n_base = net.n_nodes
+    n_pts = edge.size
+    ok = edge >= 0
+    length = net.edge_length_m
+    position = np.full(n_pts, -1, dtype=np.int64)
+
+    e_ok = edge[ok]
+    t_ok = np.clip(offset_m[ok], 0.0, length[e_ok])
+    at_u = t_ok <= END_TOLERANCE_M
+    at_v = (length[e_ok] - t_ok) <= END_TOLERANCE_M
+    pos_ok = np.full(e_ok.size, -1, dtype=np.int64)
+    pos_ok[at_u] = net.edge_u[e_ok[at_u]]
+    pos_ok[at_v & ~at_u] = net.edge_v[e_ok[at_v & ~at_u]]
+
+    interior = ~(at_u | at_v)
+    ie = e_ok[interior]
+    it = t_ok[interior]
+    # Unique interior positions, sorted by (edge, offset).
+    order = np.lexsort((it, ie))
+    se, st = ie[order], it[order]
+    new = np.ones(se.size, dtype=bool)
+    new[1:] = (se[1:] != se[:-1]) | (st[1:] != st[:-1])
+    ue, ut = se[new], st[new]
+    n_pos = ue.size
+    pos_node_sorted = n_base + np.cumsum(new) - 1
+    interior_nodes = np.empty(ie.size, dtype=np.int64)
+    interior_nodes[order] = pos_node_sorted
+    pos_ok[interior] = interior_nodes
+    position[ok] = pos_ok
+
+    # Segments: unsplit edges whole, split edges in pieces.
+    split = np.zeros(net.n_edges, dtype=bool)
+    split[ue] = True
+    whole = np.flatnonzero(~split)
+    un = n_base + np.arange(n_pos, dtype=np.int64)
+    same_prev = np.zeros(n_pos, dtype=bool)
+    same_prev[1:] = ue[1:] == ue[:-1]
+    prev_node = np.where(same_prev, np.roll(un, 1), net.edge_u[ue])
+    prev_t = np.where(same_prev, np.roll(ut, 1), 0.0)
+    last = np.ones(n_pos, dtype=bool)
+    last[:-1] = ue[1:] != ue[:-1]
+    seg_a = np.concatenate([net.edge_u[whole], prev_node, un[last]])
+    seg_b = np.concatenate([net.edge_v[whole], un, net.edge_v[ue[last]]])
+    seg_edge = np.concatenate([whole, ue, ue[last]])
+    seg_t0 = np.concatenate([np.zeros(whole.size), prev_t, ut[last]])
+    seg_t1 = np.concatenate([length[whole], ut, length[ue[last]]])
+
+    # Point nodes (leaves) joined to their positions by the access walk.
+    n_nodes = n_base + n_pos + int(ok.sum())
+    point_node = np.full(n_pts, -1, dtype=np.int64)
+    point_node[ok] = n_base + n_pos + np.arange(int(ok.sum()), dtype=np.int64)
+    rows = np.concatenate([seg_a, point_node[ok]])
+    cols = np.concatenate([seg_b, position[ok]])
+    data = np.concatenate([seg_t1 - seg_t0, access_m[ok]])
+    graph = sp.csr_matrix(
+        (np.concatenate([data, data]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+        shape=(n_nodes, n_nodes),
+    )
+    # Duplicate (a, b) pairs cannot arise: positions are unique and edges are.
+    return AugmentedGraph(
+        graph=graph,
+        n_base=n_base,
+        point_node=point_node,
+        position_node=position,
+        seg_a=seg_a,
+        seg_b=seg_b,
+        seg_edge=seg_edge,
+        seg_t0=seg_t0,
+        seg_t1=seg_t1,
+    )
+
+
+def nearest_source(
+    aug: AugmentedGraph, sources: IntArray, *, limit: float = np.inf
+) -> tuple[FloatArray, IntArray]:
+    """Distance from every node to its nearest source, in one search.
+
+    Parameters
+    ----------
+    aug : AugmentedGraph
+    sources : numpy.ndarray
+        Node indices of the sources.
+    limit : float, default inf
+        Stop searching beyond this distance.
+
+    Returns
+    -------
+    (distance, source)
+        Per node: the distance (inf if none within ``limit``) and the position
+        in ``sources`` of the nearest source (-1 if none). Ties go to the
+        lowest source position.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    n = aug.n_nodes
+    if sources.size == 0:
+        return np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+    # Deduplicate sources sharing a node; keep the first position.
+    uniq, first = np.unique(sources, return_index=True)
+    dist, _pred, src = dijkstra(
+        aug.graph, directed=True, indices=uniq, limit=limit, min_only=True,
+        return_predecessors=True,
+    )
+    which = np.full(n, -1, dtype=np.int64)
+    reached = src >= 0
+    lookup = np.full(n, -1, dtype=np.int64)
+    lookup[uniq] = first
+    which[reached] = lookup[src[reached]]
+    return np.asarray(dist, dtype=np.float64), which
+
+
+def bounded_blocks(
+    aug: AugmentedGraph, sources: IntArray, *, limit: float, max_cells: int = MAX_BLOCK_CELLS
+) -> Iterator[tuple[int, FloatArray]]:
+    """Yield dense distance blocks from batches of sources, bounded by ``limit``.
+
+    Yields
+    ------
+    (start, block)
+        ``block[i]`` holds the distances from ``sources[start + i]`` to every
+        node (inf beyond ``limit``). Blocks hold at most ``max_cells`` cells.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    batch = max(1, max_cells // max(aug.n_nodes, 1))
+    for start in range(0, sources.size, batch):
+        idx = sources[start : start + batch]
+        block = dijkstra(aug.graph, directed=True, indices=idx, limit=limit)
+        yield start, np.atleast_2d(np.asarray(block, dtype=np.float64))
+
+
+def within_pairs(
+    aug: AugmentedGraph, sources: IntArray, targets: IntArray, *, limit: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """All (source, target) pairs within ``limit``, as sparse triplets.
+
+    Parameters
+    ----------
+    aug : AugmentedGraph
+    sources, targets : numpy.ndarray
+        Node indices. Searches run from ``sources`` in bounded batches.
+    limit : float
+        Largest distance kept (inclusive).
+
+    Returns
+    -------
+    (source_pos, target_pos, distance)
+        Positions in ``sources`` and ``targets`` and the network distance.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    out_s: list[IntArray] = []
+    out_t: list[IntArray] = []
+    out_d: list[FloatArray] = []
+    for start, block in bounded_blocks(aug, sources, limit=limit):
+        sub = block[:, targets]
+        si, ti = np.nonzero(sub <= limit)
+        out_s.append(si.astype(np.int64) + start)
+        out_t.append(ti.astype(np.int64))
+        out_d.append(sub[si, ti])
+    if not out_s:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
