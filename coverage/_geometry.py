@@ -95,3 +95,124 @@ def union_by_group(
     for s, e in zip(starts, ends, strict=True):
         out[g[s]] = shapely.union_all(polys[s:e], grid_size=grid_size or None)
     return out
+
+
+class SegmentIndex:
+    """Nearest-street lookup on the straight pieces of every edge geometry.
+
+    Long pieces are cut into sub-pieces of at most ``piece_m`` so that a
+    KD-tree on their midpoints bounds the search: a piece whose midpoint is
+    farther than ``best + piece_m / 2`` cannot be nearer than ``best``.
+    """
+
+    def __init__(self, index: EdgeGeometryIndex, *, piece_m: float = 20.0) -> None:
+        from scipy.spatial import cKDTree  # noqa: PLC0415
+
+        coords = index.coords
+        n_vert = coords.shape[0]
+        last_of_edge = np.zeros(n_vert, dtype=bool)
+        last_of_edge[index.start + index.count - 1] = True
+        seg_start = np.flatnonzero(~last_of_edge)  # vertex i -> i + 1 is a segment
+        edge_of_vertex = np.repeat(np.arange(index.count.size), index.count)
+        p0 = coords[seg_start]
+        p1 = coords[seg_start + 1]
+        seg_len = np.hypot(*(p1 - p0).T)
+        # Split into sub-pieces of at most piece_m.
+        parts = np.maximum(1, np.ceil(seg_len / piece_m)).astype(np.int64)
+        owner = np.repeat(np.arange(seg_start.size), parts)
+        k = np.arange(owner.size) - np.repeat(np.cumsum(parts) - parts, parts)
+        f0 = k / parts[owner]
+        f1 = (k + 1) / parts[owner]
+        d = p1[owner] - p0[owner]
+        self.a = p0[owner] + d * f0[:, None]
+        self.b = p0[owner] + d * f1[:, None]
+        self.edge = edge_of_vertex[seg_start[owner]]
+        # Geometry-length position of each sub-piece start, from the edge's start.
+        self.along0 = index.cum[seg_start[owner]] - index.base[self.edge] + seg_len[owner] * f0
+        self.half = float((seg_len / parts).max(initial=0.0)) / 2.0
+        self.tree = cKDTree((self.a + self.b) / 2.0)
+
+    def nearest(
+        self, x: FloatArray, y: FloatArray, *, max_distance: float, k: int = 8
+    ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Nearest edge of each point.
+
+        Returns
+        -------
+        (edge, along, distance, sx, sy)
+            Edge index (-1 if none within ``max_distance``), distance along
+            the edge geometry from its start, distance to it, and the nearest
+            point's coordinates. Ties go to the lowest edge index.
+        """
+        pts = np.column_stack([x, y])
+        n = pts.shape[0]
+        edge = np.full(n, -1, dtype=np.int64)
+        along = np.full(n, np.nan)
+        dist = np.full(n, np.inf)
+        sx = np.full(n, np.nan)
+        sy = np.full(n, np.nan)
+        if n == 0 or self.edge.size == 0:
+            return edge, along, dist, sx, sy
+        k = min(k, self.edge.size)
+        dk, ik = self.tree.query(pts, k=k)
+        dk = dk.reshape(n, k)
+        ik = ik.reshape(n, k)
+        rows = np.repeat(np.arange(n), k)
+        self._update(pts, rows, ik.ravel(), edge, along, dist, sx, sy, dense_k=k)
+        # Points whose k-th midpoint could still hide a nearer piece: full search.
+        unsure = np.flatnonzero((dk[:, -1] <= dist + self.half) & (dist <= max_distance + 1e-9))
+        if unsure.size and k < self.edge.size:
+            found = self.tree.query_ball_point(pts[unsure], dist[unsure] + self.half)
+            lens = np.fromiter((len(f) for f in found), dtype=np.int64, count=unsure.size)
+            cand = np.fromiter((j for f in found for j in f), dtype=np.int64, count=int(lens.sum()))
+            self._update(pts, np.repeat(unsure, lens), cand, edge, along, dist, sx, sy)
+        far = dist > max_distance
+        edge[far] = -1
+        along[far] = np.nan
+        sx[far] = np.nan
+        sy[far] = np.nan
+        return edge, along, dist, sx, sy
+
+    def _update(
+        self,
+        pts: FloatArray,
+        rows: IntArray,
+        cand: IntArray,
+        edge: IntArray,
+        along: FloatArray,
+        dist: FloatArray,
+        sx: FloatArray,
+        sy: FloatArray,
+        dense_k: int = 0,
+    ) -> None:
+        p = pts[rows]
+        a = self.a[cand]
+        d = self.b[cand] - a
+        dd = (d * d).sum(axis=1)
+        s = np.divide(((p - a) * d).sum(axis=1), dd, out=np.zeros_like(dd), where=dd > 0)
+        s = np.clip(s, 0.0, 1.0)
+        q = a + d * s[:, None]
+        dist_c = np.hypot(*(p - q).T)
+        e_c = self.edge[cand]
+        along_c = self.along0[cand] + np.sqrt(dd) * s
+        # Best per row: smallest distance, then lowest edge, then smallest along.
+        if dense_k:
+            n_rows = rows.size // dense_k
+            dm = dist_c.reshape(n_rows, dense_k)
+            em = np.where(dm == dm.min(axis=1, keepdims=True), e_c.reshape(n_rows, dense_k), np.iinfo(np.int64).max)
+            am = np.where(em == em.min(axis=1, keepdims=True), along_c.reshape(n_rows, dense_k), np.inf)
+            best = np.arange(n_rows) * dense_k + np.argmin(am, axis=1)
+        else:
+            order = np.lexsort((along_c, e_c, dist_c, rows))
+            r_sorted = rows[order]
+            first = np.ones(order.size, dtype=bool)
+            first[1:] = r_sorted[1:] != r_sorted[:-1]
+            best = order[first]
+        r = rows[best]
+        better = (dist_c[best] < dist[r]) | ((dist_c[best] == dist[r]) & (e_c[best] < edge[r]))
+        r, best = r[better], best[better]
+        edge[r] = e_c[best]
+        along[r] = along_c[best]
+        dist[r] = dist_c[best]
+        sx[r] = q[best, 0]
+        sy[r] = q[best, 1]

@@ -254,3 +254,96 @@ def within_pairs(
     if not out_s:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
+
+
+@dataclass(frozen=True, eq=False)
+class Located:
+    """Points placed on the segments of an augmented graph (not inserted as nodes).
+
+    A point at offset ``t`` on a segment ``(a, b)`` spanning ``[t0, t1]`` is
+    reached from a source at distance ``access + min(d[a] + (t - t0),
+    d[b] + (t1 - t))``: exact, because the segment has no node inside, so
+    the same-edge case is handled by the source's own split of the edge.
+    """
+
+    node_a: IntArray
+    node_b: IntArray
+    to_a: FloatArray
+    to_b: FloatArray
+    access: FloatArray
+    ok: npt.NDArray[np.bool_]
+
+    def distances(self, node_dist: FloatArray) -> FloatArray:
+        """Distances of the points given distances to nodes (last axis = nodes)."""
+        da = node_dist[..., self.node_a] + self.to_a
+        db = node_dist[..., self.node_b] + self.to_b
+        out = np.minimum(da, db) + self.access
+        out[..., ~self.ok] = np.inf
+        return out
+
+    def nearest_of(self, node_dist: FloatArray, node_source: IntArray) -> tuple[FloatArray, IntArray]:
+        """Distance and nearest source of each point, from a multi-source search."""
+        da = node_dist[self.node_a] + self.to_a
+        db = node_dist[self.node_b] + self.to_b
+        use_b = db < da
+        dist = np.where(use_b, db, da) + self.access
+        src = np.where(use_b, node_source[self.node_b], node_source[self.node_a])
+        dist[~self.ok] = np.inf
+        src[~self.ok | ~np.isfinite(dist)] = -1
+        return dist, src
+
+
+def locate(aug: AugmentedGraph, edge: IntArray, offset_m: FloatArray, access_m: FloatArray) -> Located:
+    """Place snapped points on the segments of ``aug`` (see :class:`Located`)."""
+    edge = np.asarray(edge, dtype=np.int64)
+    ok = edge >= 0
+    order = np.lexsort((aug.seg_t0, aug.seg_edge))
+    s_edge = aug.seg_edge[order]
+    s_t0 = aug.seg_t0[order]
+    first_of_edge = np.searchsorted(s_edge, np.where(ok, edge, 0), side="left")
+    last_of_edge = np.searchsorted(s_edge, np.where(ok, edge, 0), side="right") - 1
+    # Within an edge, the last segment whose t0 <= t.
+    t = np.where(ok, np.asarray(offset_m, dtype=np.float64), 0.0)
+    pos = first_of_edge.copy()
+    span = last_of_edge - first_of_edge
+    for step in range(int(span.max(initial=0))):
+        nxt = np.minimum(first_of_edge + step + 1, last_of_edge)
+        move = (nxt > pos) & (s_t0[nxt] <= t)
+        pos = np.where(move, nxt, pos)
+    seg = order[pos]
+    to_a = np.clip(t - aug.seg_t0[seg], 0.0, None)
+    to_b = np.clip(aug.seg_t1[seg] - t, 0.0, None)
+    access = np.where(ok, np.asarray(access_m, dtype=np.float64), np.inf)
+    return Located(
+        node_a=np.where(ok, aug.seg_a[seg], 0),
+        node_b=np.where(ok, aug.seg_b[seg], 0),
+        to_a=np.where(ok, to_a, np.inf),
+        to_b=np.where(ok, to_b, np.inf),
+        access=access,
+        ok=ok,
+    )
+
+
+def within_located(
+    aug: AugmentedGraph, sources: IntArray, targets: Located, *, limit: float
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """All (source, located point) pairs within ``limit``, as sparse triplets.
+
+    Returns
+    -------
+    (source_pos, target_pos, distance)
+    """
+    n_t = targets.ok.size
+    cells = max(aug.n_nodes, n_t, 1)
+    out_s: list[IntArray] = []
+    out_t: list[IntArray] = []
+    out_d: list[FloatArray] = []
+    for start, block in bounded_blocks(aug, sources, limit=limit, max_cells=MAX_BLOCK_CELLS * aug.n_nodes // cells):
+        d = targets.distances(block)
+        si, ti = np.nonzero(d <= limit)
+        out_s.append(si.astype(np.int64) + start)
+        out_t.append(ti.astype(np.int64))
+        out_d.append(d[si, ti])
+    if not out_s:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)

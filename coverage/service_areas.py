@@ -25,7 +25,7 @@ from ._errors import CoverageInputError
 from ._geometry import EdgeGeometryIndex, union_by_group
 from ._search import AugmentedGraph, augment, bounded_blocks
 from .network import WalkNetwork
-from .sites import DEFAULT_MAX_SNAP_M, Snap, snap_sites
+from .sites import DEFAULT_MAX_SNAP_M, Snap, _geometry_index, snap_sites
 
 #: Largest radius accepted, in metres (beyond it the question is not a walk).
 MAX_RADIUS_M = 50_000.0
@@ -252,14 +252,6 @@ def service_areas(
         buffer_m=float(buffer_m),
         timings=timings,
     )
-
-
-def _geometry_index(net: WalkNetwork) -> EdgeGeometryIndex:
-    index = getattr(net, "_geometry_index_cache", None)
-    if index is None:
-        index = EdgeGeometryIndex(net)
-        object.__setattr__(net, "_geometry_index_cache", index)
-    return index
 
 
 def _hall_polygons(

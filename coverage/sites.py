@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from ._errors import CoverageInputError, CoverageWarning
+from ._geometry import EdgeGeometryIndex, SegmentIndex
 from .crs import to_wgs84
 from .network import WalkNetwork
 
@@ -331,35 +332,34 @@ def snap_points(
     sx = np.full(n, np.nan)
     sy = np.full(n, np.nan)
     if n:
-        tree = _edge_tree(net)
-        (pi, ei), dist = tree.query_nearest(
-            proj, max_distance=max_snap_m, return_distance=True, all_matches=True
-        )
-        if pi.size:
-            order = np.lexsort((ei, pi))
-            pi, ei, dist = pi[order], ei[order], dist[order]
-            first = np.ones(pi.size, dtype=bool)
-            first[1:] = pi[1:] != pi[:-1]
-            pi, ei, dist = pi[first], ei[first], dist[first]
-            lines = net.edge_geometry[ei]
-            along = shapely.line_locate_point(lines, proj[pi])
-            geom_len = shapely.length(lines)
-            on = shapely.line_interpolate_point(lines, along)
-            scale = np.divide(net.edge_length_m[ei], geom_len, out=np.ones_like(geom_len), where=geom_len > 0)
-            edge[pi] = ei
-            offset[pi] = np.clip(along * scale, 0.0, net.edge_length_m[ei])
-            access[pi] = dist
-            sx[pi] = shapely.get_x(on)
-            sy[pi] = shapely.get_y(on)
+        seg_index = _segment_index(net)
+        ei, along, dist, snx, sny = seg_index.nearest(px, py, max_distance=max_snap_m)
+        ok = ei >= 0
+        e_ok = ei[ok]
+        geom_len = _geometry_index(net).geom_length[e_ok]
+        scale = np.divide(net.edge_length_m[e_ok], geom_len, out=np.ones_like(geom_len), where=geom_len > 0)
+        edge[ok] = e_ok
+        offset[ok] = np.clip(along[ok] * scale, 0.0, net.edge_length_m[e_ok])
+        access[ok] = dist[ok]
+        sx[ok] = snx[ok]
+        sy[ok] = sny[ok]
     return Snap(edge=edge, offset_m=offset, access_m=access, x=px, y=py, snapped_x=sx, snapped_y=sy)
 
 
-def _edge_tree(net: WalkNetwork) -> shapely.STRtree:
-    tree = getattr(net, "_edge_tree_cache", None)
-    if tree is None:
-        tree = shapely.STRtree(net.edge_geometry)
-        object.__setattr__(net, "_edge_tree_cache", tree)
-    return tree
+def _geometry_index(net: WalkNetwork) -> EdgeGeometryIndex:
+    index = getattr(net, "_geometry_index_cache", None)
+    if index is None:
+        index = EdgeGeometryIndex(net)
+        object.__setattr__(net, "_geometry_index_cache", index)
+    return index
+
+
+def _segment_index(net: WalkNetwork) -> SegmentIndex:
+    index = getattr(net, "_segment_index_cache", None)
+    if index is None:
+        index = SegmentIndex(_geometry_index(net))
+        object.__setattr__(net, "_segment_index_cache", index)
+    return index
 
 
 def snap_sites(

@@ -1,0 +1,111 @@
+"""Gap areas: uncovered residents grouped into places a new hall could serve.
+
+Uncovered units are clustered with scikit-learn's DBSCAN on projected
+coordinates, with the neighbourhood distance tied to the radius (half of it by
+default: two uncovered units closer than that belong to the same gap) and the
+population as sample weight, so that a neighbourhood is dense when it holds at
+least ``min_core_population`` people. Uncovered units in no dense
+neighbourhood are gathered in one ``scattered`` row per group, so every
+uncovered resident is in exactly one gap row.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from sklearn.cluster import DBSCAN
+
+GAP_COLUMNS = [
+    "gap_id", "group", "population", "units", "centroid_x", "centroid_y", "area_km2",
+    "nearest_hall_m", "mean_distance_m", "minor",
+]
+
+
+def find_gaps(
+    units: gpd.GeoDataFrame,
+    *,
+    radius_m: float,
+    eps_share: float = 0.5,
+    min_core_population: float = 1.0,
+    min_population: float = 0.0,
+    outline_m: float = 50.0,
+) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.object_]]:
+    """Group uncovered demand units into gap areas.
+
+    Parameters
+    ----------
+    units : GeoDataFrame
+        The per-unit table of a coverage assessment (``status``,
+        ``population``, ``group``, ``distance_m``, projected points).
+    radius_m : float
+        The coverage radius; the clustering distance is ``eps_share * radius_m``.
+    eps_share : float, default 0.5
+    min_core_population : float, default 1
+        People needed within the clustering distance for a dense neighbourhood.
+    min_population : float, default 0
+        Gaps with fewer people are flagged ``minor`` (still listed).
+    outline_m : float, default 50
+        The gap's outline is the convex hull of its units grown by this much.
+
+    Returns
+    -------
+    (gaps, gap_of_unit)
+        The gaps, largest first (``gap_id`` ``G01``, ``G02``, ...; prefixed by
+        the group if it is not ``residents``), and the gap id of each unit
+        (None for units that are not uncovered).
+    """
+    gap_of_unit = np.full(len(units), None, dtype=object)
+    rows: list[dict[str, object]] = []
+    geoms: list[shapely.Geometry] = []
+    status = units["status"].astype(str).to_numpy()
+    xs = units.geometry.x.to_numpy()
+    ys = units.geometry.y.to_numpy()
+    pop = units["population"].to_numpy(dtype=np.float64)
+    dist = units["distance_m"].to_numpy(dtype=np.float64)
+    for group in sorted(units["group"].astype(str).unique()):
+        idx = np.flatnonzero((status == "uncovered") & (units["group"].astype(str).to_numpy() == group))
+        if idx.size == 0:
+            continue
+        model = DBSCAN(eps=eps_share * radius_m, min_samples=max(1, math.ceil(min_core_population)))
+        if pop[idx].sum() > 0:
+            labels = model.fit(np.column_stack([xs[idx], ys[idx]]), sample_weight=pop[idx]).labels_
+        else:  # nobody lives there: no dense neighbourhood at all
+            labels = np.full(idx.size, -1)
+        clusters = [idx[labels == k] for k in np.unique(labels[labels >= 0])]
+        clusters.sort(key=lambda m: (-pop[m].sum(), int(m.min())))
+        noise = idx[labels < 0]
+        prefix = "" if group == "residents" else f"{group}-"
+        named = [(f"{prefix}G{k + 1:02d}", m) for k, m in enumerate(clusters)]
+        if noise.size:
+            named.append((f"{prefix}scattered", noise))
+        for gap_id, members in named:
+            gap_of_unit[members] = gap_id
+            w = pop[members]
+            total = float(w.sum())
+            cx = float(np.average(xs[members], weights=w)) if total > 0 else float(xs[members].mean())
+            cy = float(np.average(ys[members], weights=w)) if total > 0 else float(ys[members].mean())
+            hull = shapely.convex_hull(shapely.multipoints(np.column_stack([xs[members], ys[members]])))
+            outline = shapely.buffer(hull, outline_m, quad_segs=4)
+            geoms.append(outline)
+            rows.append(
+                {
+                    "gap_id": gap_id,
+                    "group": group,
+                    "population": total,
+                    "units": int(members.size),
+                    "centroid_x": cx,
+                    "centroid_y": cy,
+                    "area_km2": float(shapely.area(outline)) / 1e6,
+                    "nearest_hall_m": float(dist[members].min()),
+                    "mean_distance_m": float(np.average(dist[members], weights=w)) if total > 0 else float(dist[members].mean()),
+                    "minor": total < min_population,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=GAP_COLUMNS)
+    gaps = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=units.crs), crs=units.crs)
+    return gaps, gap_of_unit
