@@ -1,0 +1,585 @@
+"""Self-contained, deterministic HTML export of Folium maps.
+
+A Folium map loads Leaflet, jQuery, Bootstrap, Font Awesome and
+Leaflet.awesome-markers from CDNs, so an exported map is blank on a machine
+without internet. :func:`offline_html` renders the map to one HTML string that
+needs no network:
+
+* Leaflet's JavaScript and CSS (the version Folium uses, 1.9.3) are inlined
+  from the ``xstatic-leaflet`` package, with the images the CSS refers to
+  (layer-control and default-marker icons) inlined as ``data:`` URIs and
+  ``L.Icon.Default`` pointed at them, so nothing asks for ``images/*.png``.
+* The other assets Folium adds to every map (jQuery, Bootstrap JS and CSS,
+  glyphicons, Font Awesome, awesome-markers and its rotate CSS) are dropped.
+  The maps this package draws use only Leaflet core: circle markers, GeoJSON,
+  polygons and polylines, the layer control, the scale bar, tooltips, popups,
+  and HTML boxes (title, legend, summary) styled inline. Folium's own
+  templates call jQuery in exactly two places (popup content and
+  ``Map.keep_in_front``); a 10-line stand-in covering those two calls is
+  inlined when they occur.
+* Tile layers cannot work offline. They are **dropped with a**
+  :class:`~coverage._errors.CoverageWarning` rather than refused, so that a
+  map made with Folium's default ``tiles="OpenStreetMap"`` still exports; draw
+  the walking network as a GeoJSON layer to give officials a basemap.
+* Anything else that would reach the internet makes the export fail with a
+  :class:`~coverage._errors.CoverageInputError` naming the URL: a remaining
+  ``<script src>`` or ``<link href>`` (plugins), ``<img>``/``<iframe>``
+  sources, CSS ``url()``/``@import``, remote image or tile overlays, jQuery
+  calls beyond the two above (``GeoJson(embed=False)``), and
+  ``folium.Icon`` markers (awesome-markers).
+
+The output is deterministic. Branca gives every element a random id
+(``hexlify(os.urandom(16))``, 32 hex digits; ``folium.utilities.deep_copy``
+uses ``uuid4().hex``), which ends up in JavaScript variable names such as
+``map_1d89...``, ``geo_json_61c6..._onEachFeature`` and in ``_children`` keys
+that templates print. After rendering, the ids of all elements reachable from
+the figure are collected and every occurrence in the HTML is replaced by a
+sequence number in order of first appearance (``map_0001``,
+``feature_group_0002``, ...). Rendering the same map, or an identically built
+one, twice therefore gives byte-identical HTML.
+
+Rendering leaves no trace on the map. Folium's own render is not so clean
+(it files CDN links in the figure's header, and every ``Layer`` adds a new
+``addTo`` script with a fresh random id next to those of earlier renders), so
+the export snapshots the children of every element, leaves out tile layers
+and the entries earlier renders generated, renders, and restores the
+snapshot. A map displayed in a notebook first therefore exports exactly like
+a fresh one.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+import folium
+from branca.element import Element, Figure
+from folium.raster_layers import TileLayer, WmsTileLayer
+
+from coverage._errors import CoverageInputError, CoverageWarning
+
+__all__ = ["offline_html", "save_html"]
+
+# Folium's own asset names (folium.Map.default_js / default_css).
+_LEAFLET_JS_NAME: Final = "leaflet"
+_LEAFLET_CSS_NAME: Final = "leaflet_css"
+
+_ID_TOKEN: Final = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
+_GENERATED_KEY: Final = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
+_SCRIPT_SRC: Final = re.compile(
+    r"<script\b[^>]*?\bsrc\s*=\s*([\"'])(?P<url>.*?)\1[^>]*>\s*</script\s*>", re.IGNORECASE
+)
+_LINK_HREF: Final = re.compile(
+    r"<link\b[^>]*?\bhref\s*=\s*([\"'])(?P<url>.*?)\1[^>]*?/?>", re.IGNORECASE
+)
+_REMOTE: Final = r"(?:https?:)?//"
+_REMOTE_PATTERNS: Final = (
+    ("<script src>", _SCRIPT_SRC),
+    ("<link href>", _LINK_HREF),
+    (
+        "an element's src",
+        re.compile(
+            r"<(?:img|iframe|source|video|audio|embed|track|input)\b[^>]*?\bsrc\s*=\s*"
+            rf"([\"'])(?P<url>{_REMOTE}.*?)\1",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "an <object> data",
+        re.compile(rf"<object\b[^>]*?\bdata\s*=\s*([\"'])(?P<url>{_REMOTE}.*?)\1", re.IGNORECASE),
+    ),
+    (
+        "a CSS url()",
+        re.compile(rf"url\(\s*([\"']?)(?P<url>{_REMOTE}[^\"')\s]*)\1\s*\)", re.IGNORECASE),
+    ),
+    (
+        "a CSS @import",
+        re.compile(rf"@import\s+(?:url\()?\s*([\"'])(?P<url>{_REMOTE}.*?)\1", re.IGNORECASE),
+    ),
+    (
+        "a Leaflet tile/image/video layer",
+        re.compile(
+            r"L\.(?:tileLayer(?:\.wms)?|imageOverlay|videoOverlay)\(\s*"
+            rf"([\"'`])(?P<url>{_REMOTE}.*?)\1"
+        ),
+    ),
+)
+_IS_REMOTE: Final = re.compile(_REMOTE, re.IGNORECASE)
+
+# jQuery as folium's own templates use it: Popup (`$(`<div>..</div>`)[0]`) and
+# Map.keep_in_front (`$(document).ready(f)`). Anything else needs real jQuery.
+_JQUERY_USE: Final = re.compile(r"\$\s*[(.]|\bjQuery\b")
+_JQUERY_SUPPORTED: Final = re.compile(r"\$\(`|\$\(document\)\.ready\(")
+_JQUERY_SHIM: Final = """<script>
+/* coverage-planner: stand-in for the two jQuery calls in folium's templates
+   (popup content $(`<html>`)[0] and $(document).ready(f)); jQuery itself is
+   not included in offline maps. */
+window.$ = window.jQuery = function (arg) {
+  if (typeof arg === "string") {
+    var t = document.createElement("template");
+    t.innerHTML = arg.trim();
+    return Array.prototype.filter.call(t.content.childNodes, function (n) {
+      return n.nodeType === 1;
+    });
+  }
+  return {ready: function (f) {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", f);
+    } else { f(); }
+  }};
+};
+</script>"""
+_FONT_ICONS: Final = re.compile(
+    r"\bclass\s*=\s*\\?[\"'][^\"']*\b(?:fa|fas|far|fab|fa-solid|fa-regular|glyphicon)\b",
+    re.IGNORECASE,
+)
+_CHARSET_META_FOLIUM: Final = (
+    '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
+)
+_CHARSET_META: Final = '<meta charset="utf-8" />'
+
+
+@dataclass(frozen=True)
+class _LeafletAssets:
+    version: str
+    js: str
+    css: str
+    icon_defaults: str
+
+
+@cache
+def _leaflet_assets() -> _LeafletAssets:
+    """Read Leaflet from xstatic-leaflet, with its images inlined as data: URIs."""
+    try:
+        from xstatic.pkg import leaflet as xstatic_leaflet
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise ImportError(
+            "offline maps inline Leaflet from the xstatic-leaflet package; install it with "
+            "`pip install xstatic-leaflet`"
+        ) from exc
+    base = Path(xstatic_leaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    # A source-map comment would make developer tools ask for leaflet.js.map.
+    js = re.sub(r"\n?//# sourceMappingURL=\S*\s*$", "\n", js)
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+    images: dict[str, str] = {}
+    for png in sorted((base / "images").glob("*.png")):
+        images[png.name] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode(
+            "ascii"
+        )
+
+    def inline(match: re.Match[str]) -> str:
+        name = match.group("name")
+        if name not in images:
+            raise CoverageInputError(  # pragma: no cover - guards an xstatic upgrade
+                f"leaflet.css refers to images/{name}, which xstatic-leaflet does not ship; "
+                "the offline export cannot inline it"
+            )
+        return f'url("{images[name]}")'
+
+    css = re.sub(r"url\(\s*[\"']?images/(?P<name>[\w.-]+)[\"']?\s*\)", inline, css)
+    icon_defaults = (
+        "<script>\n/* coverage-planner: default marker images inlined as data: URIs */\n"
+        'L.Icon.Default.imagePath = "";\n'
+        "L.Icon.Default.mergeOptions({"
+        f'iconUrl: "{images["marker-icon.png"]}", '
+        f'iconRetinaUrl: "{images["marker-icon-2x.png"]}", '
+        f'shadowUrl: "{images["marker-shadow.png"]}"'
+        "});\n</script>"
+    )
+    return _LeafletAssets(
+        version=str(xstatic_leaflet.VERSION), js=js, css=css, icon_defaults=icon_defaults
+    )
+
+
+# ----------------------------------------------------------------------------
+# rendering
+# ----------------------------------------------------------------------------
+
+
+def _check_map(m: object) -> folium.Map:
+    if not isinstance(m, folium.Map):
+        raise CoverageInputError(
+            f"expected a folium.Map, got {type(m).__name__}; pass the map itself "
+            "(the object returned by folium.Map(...))"
+        )
+    return m
+
+
+def _children_of(element: Element) -> Iterator[Element]:
+    for value in vars(element).values():
+        if isinstance(value, Element):
+            yield value
+        elif isinstance(value, dict):
+            yield from (v for v in value.values() if isinstance(v, Element))
+        elif isinstance(value, list | tuple):
+            yield from (v for v in value if isinstance(v, Element))
+
+
+def _tile_url(layer: Element) -> str:
+    for attr in ("tiles", "url"):
+        value = getattr(layer, attr, None)
+        if isinstance(value, str):
+            return value
+    return type(layer).__name__
+
+
+def _reachable(root: Element) -> list[Element]:
+    """Return every element reachable from ``root`` (children, sections, parents)."""
+    found: list[Element] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if id(element) in seen:
+            continue
+        seen.add(id(element))
+        found.append(element)
+        stack.extend(_children_of(element))
+    return found
+
+
+def _element_ids(root: Element) -> set[str]:
+    """Return the ``_id`` of every element reachable from ``root``."""
+    return {e._id for e in _reachable(root) if isinstance(getattr(e, "_id", None), str)}
+
+
+@contextmanager
+def _pristine(figure: Figure) -> Iterator[None]:
+    """Restore every ``_children`` mapping under ``figure`` when the block ends.
+
+    Rendering is not free of side effects in Folium: each render adds the CDN
+    links to the header, and ``Layer.render`` adds a new ``ElementAddToElement``
+    (with a new random id) whose script piles up in the figure next to the
+    ones of earlier renders. Snapshotting and restoring the children makes a
+    render leave no trace on the map.
+    """
+    saved = [(e, dict(e._children)) for e in _reachable(figure) if hasattr(e, "_children")]
+    try:
+        yield
+    finally:
+        for element, children in saved:
+            element._children.clear()
+            element._children.update(children)
+
+
+def _drop_generated_entries(figure: Figure) -> None:
+    """Remove the figure entries that earlier renders generated (they are regenerated).
+
+    ``MacroElement.render`` (and GeoJsonTooltip, Popup, ...) file a new
+    ``Element`` under the rendering element's name, ``<name>_<32 hex id>``
+    possibly followed by a suffix; entries the user added are filed under
+    their own name or under a name without an id. Only the former are removed:
+    the render files them again, in render order, and stale ones from earlier
+    renders (of elements replaced since) do not reach the output.
+    """
+    for section in (figure.header, figure.html, figure.script):
+        for key, entry in list(section._children.items()):
+            match = _GENERATED_KEY.search(key)
+            if match is not None and match.group(1) != getattr(entry, "_id", None):
+                del section._children[key]
+
+
+def _drop_tiles(m: folium.Map) -> list[str]:
+    """Detach every tile layer under ``m``; return their URLs (or class names)."""
+    urls: list[str] = []
+    for parent in _reachable(m):
+        children = getattr(parent, "_children", None)
+        if not isinstance(children, dict):
+            continue
+        for key, child in list(children.items()):
+            if isinstance(child, TileLayer | WmsTileLayer):
+                urls.append(_tile_url(child))
+                del children[key]
+    return urls
+
+
+def _render(m: folium.Map, *, drop_tiles: bool) -> tuple[str, set[str], list[str]]:
+    """Render the whole figure holding ``m``; return HTML, element ids, dropped tiles.
+
+    The map and its figure are left as they were (see :func:`_pristine`).
+    """
+    root = m.get_root()
+    temporary_figure = root is m and m._parent is None
+    if temporary_figure:
+        Figure().add_child(m)
+        root = m.get_root()
+    if not isinstance(root, Figure):
+        raise CoverageInputError(
+            f"the map is inside a {type(root).__name__}, not a branca Figure, so it cannot be "
+            "rendered as a page; export the map on its own"
+        )
+    try:
+        with _pristine(root):
+            _drop_generated_entries(root)
+            dropped = _drop_tiles(m) if drop_tiles else []
+            html = root.render()
+            ids = _element_ids(root)
+    finally:
+        if temporary_figure:
+            m._parent = None  # type: ignore[assignment]  # folium annotates it as Figure
+    return html, ids, dropped
+
+
+def _stable_ids(html: str, ids: set[str]) -> str:
+    """Replace element ids by sequence numbers in order of first appearance."""
+    order: dict[str, int] = {}
+    for match in _ID_TOKEN.finditer(html):
+        token = match.group()
+        if token in ids and token not in order:
+            order[token] = len(order) + 1
+    width = max(4, len(str(len(order))))
+
+    def number(match: re.Match[str]) -> str:
+        token = match.group()
+        return f"{order[token]:0{width}d}" if token in order else token
+
+    return _ID_TOKEN.sub(number, html)
+
+
+def _set_charset(html: str) -> str:
+    if _CHARSET_META_FOLIUM in html:
+        return html.replace(_CHARSET_META_FOLIUM, _CHARSET_META, 1)
+    head = re.search(r"<head\b[^>]*>", html, re.IGNORECASE)
+    if head is None:
+        raise CoverageInputError(  # pragma: no cover - branca always writes <head>
+            "the rendered map has no <head>; cannot declare its UTF-8 encoding"
+        )
+    return html[: head.end()] + "\n    " + _CHARSET_META + html[head.end() :]
+
+
+def _folium_assets(m: folium.Map) -> tuple[dict[str, str], dict[str, str]]:
+    """Return Folium's default (name -> url) JS and CSS assets for this map."""
+    js = dict(folium.Map.default_js)
+    js.update(dict(m.default_js))
+    css = dict(folium.Map.default_css)
+    css.update(dict(m.default_css))
+    return js, css
+
+
+def _leaflet_version_in(url: str) -> str | None:
+    match = re.search(r"leaflet@(\d+(?:\.\d+)*)", url)
+    return match.group(1) if match else None
+
+
+def _describe(found: list[tuple[str, str]]) -> str:
+    shown = "; ".join(f"{url} (in {where})" for where, url in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    return shown + more
+
+
+# ----------------------------------------------------------------------------
+# public API
+# ----------------------------------------------------------------------------
+
+
+def offline_html(m: folium.Map) -> str:
+    """Render a Folium map to a self-contained HTML page that needs no network.
+
+    Parameters
+    ----------
+    m
+        The map. It is rendered with its whole figure (custom HTML added with
+        ``m.get_root().html.add_child(...)`` is kept) and is not modified.
+
+    Returns
+    -------
+    str
+        A complete HTML document: ``<meta charset="utf-8">``, Leaflet 1.9.3
+        inlined, no other external asset, element ids numbered
+        deterministically (the same map gives byte-identical output).
+
+    Raises
+    ------
+    CoverageInputError
+        If the map needs an asset from the internet that cannot be included:
+        a plugin's script or stylesheet, a remote image/tile/video overlay or
+        ``<img>``, ``folium.Icon`` markers (awesome-markers), or jQuery beyond
+        folium's popup template (e.g. ``GeoJson(..., embed=False)``). The
+        message names the URL or the construct.
+
+    Warns
+    -----
+    CoverageWarning
+        If the map has tile layers: they are left out of the export (tiles
+        need the internet). Create the map with ``tiles=None`` and draw the
+        street network as a GeoJSON layer instead. Also if the HTML uses Font
+        Awesome or glyphicon classes, whose fonts are not included.
+
+    Examples
+    --------
+    >>> import folium
+    >>> m = folium.Map(location=[22.54, 114.06], zoom_start=14, tiles=None)
+    >>> _ = folium.CircleMarker([22.54, 114.06], radius=6).add_to(m)
+    >>> html = offline_html(m)
+    >>> "cdn.jsdelivr.net" in html, "var map_0001 = L.map(" in html
+    (False, True)
+
+    """
+    return _offline_html(_check_map(m), stacklevel=3)
+
+
+def _offline_html(m: folium.Map, *, stacklevel: int) -> str:
+    """Implement :func:`offline_html`; warnings point ``stacklevel`` frames up."""
+    html, ids, dropped = _render(m, drop_tiles=True)
+    if dropped:
+        warnings.warn(
+            f"offline map export dropped {len(dropped)} tile layer(s) ({', '.join(dropped)}): "
+            "tiles are fetched from the internet. Create the map with folium.Map(..., "
+            "tiles=None) and draw the walking network as a GeoJson layer for a basemap.",
+            CoverageWarning,
+            stacklevel=stacklevel,
+        )
+    assets = _leaflet_assets()
+    default_js, default_css = _folium_assets(m)
+    leaflet_urls = {default_js.get(_LEAFLET_JS_NAME), default_css.get(_LEAFLET_CSS_NAME)}
+    leaflet_urls.discard(None)
+    other_default_urls = (set(default_js.values()) | set(default_css.values())) - leaflet_urls
+    for url in leaflet_urls:
+        version = _leaflet_version_in(str(url))
+        if version is not None and version != assets.version:
+            warnings.warn(
+                f"folium asks for Leaflet {version} ({url}) but xstatic-leaflet provides "
+                f"Leaflet {assets.version}, which is what the offline map inlines; install "
+                f"the xstatic-leaflet release matching Leaflet {version} if the map misbehaves.",
+                CoverageWarning,
+                stacklevel=stacklevel,
+            )
+
+    # 1. Folium's default asset tags: Leaflet -> placeholders, the rest -> removed.
+    js_marker = "\x00coverage-leaflet-js\x00"
+    css_marker = "\x00coverage-leaflet-css\x00"
+
+    def drop_defaults(match: re.Match[str], marker: str) -> str:
+        url = match.group("url")
+        if url in leaflet_urls:
+            return marker
+        if url in other_default_urls:
+            return ""
+        return match.group()
+
+    html = _SCRIPT_SRC.sub(lambda mt: drop_defaults(mt, js_marker), html)
+    html = _LINK_HREF.sub(
+        lambda mt: (
+            drop_defaults(mt, css_marker) if "stylesheet" in mt.group().lower() else mt.group()
+        ),
+        html,
+    )
+
+    # 2. Anything else that would go to the internet is an error.
+    remote: list[tuple[str, str]] = []
+    for where, pattern in _REMOTE_PATTERNS:
+        for match in pattern.finditer(html):
+            url = match.group("url")
+            if _IS_REMOTE.match(url) and (where, url) not in remote:
+                remote.append((where, url))
+    if remote:
+        raise CoverageInputError(
+            f"the offline map export cannot include {_describe(remote)}: an element or plugin "
+            "of this map loads it from the internet. Remove that element (offline maps support "
+            "Leaflet core: CircleMarker, GeoJson, Polygon/PolyLine, LayerControl, tooltips, "
+            "popups and HTML boxes), or use save_html(..., offline=False) for a map that may "
+            "need the internet."
+        )
+    if "AwesomeMarkers" in html:
+        raise CoverageInputError(
+            "the offline map export cannot include folium.Icon markers: they need "
+            "Leaflet.awesome-markers, Bootstrap and Font Awesome from the internet. Use "
+            "folium.CircleMarker, folium.Marker without icon=, or folium.DivIcon instead."
+        )
+    uses_jquery = False
+    for match in _JQUERY_USE.finditer(html):
+        if _JQUERY_SUPPORTED.match(html, match.start()):
+            uses_jquery = True
+            continue
+        snippet = html[match.start() : match.start() + 40].split("\n")[0]
+        raise CoverageInputError(
+            f"the offline map export cannot include jQuery, which this map calls ({snippet!r}); "
+            "folium.GeoJson(..., embed=False) and some plugins need it. Embed GeoJSON data "
+            "(embed=True, the default) and remove jQuery-based plugins."
+        )
+    if _FONT_ICONS.search(html):
+        warnings.warn(
+            'the map\'s HTML uses Font Awesome or glyphicon classes (class="fa ..."); their '
+            "fonts are not included in the offline export, so those icons will not show. "
+            "Use text or inline SVG instead.",
+            CoverageWarning,
+            stacklevel=stacklevel,
+        )
+
+    # 3. Deterministic ids, UTF-8 declaration, then Leaflet itself.
+    html = _stable_ids(html, ids)
+    html = _set_charset(html)
+    leaflet_js = (
+        f"<script>\n/* Leaflet {assets.version}, inlined from xstatic-leaflet */\n"
+        f"{assets.js}</script>\n    {assets.icon_defaults}"
+    )
+    if uses_jquery:
+        leaflet_js += "\n    " + _JQUERY_SHIM
+    leaflet_css = f"<style>\n/* Leaflet {assets.version} CSS */\n{assets.css}</style>"
+    for marker, block in ((js_marker, leaflet_js), (css_marker, leaflet_css)):
+        if marker in html:
+            head, _, tail = html.partition(marker)
+            html = head + block + tail.replace(marker, "")
+        else:  # pragma: no cover - folium always links Leaflet
+            html = html.replace(_CHARSET_META, _CHARSET_META + "\n    " + block, 1)
+    return html
+
+
+def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:
+    """Write a Folium map to an HTML file, by default one that works without internet.
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        Where to write; missing parent folders are created.
+    offline
+        If True (default), write :func:`offline_html` (Leaflet inlined, no
+        tiles, no CDN assets). If False, write Folium's usual page, which loads
+        its assets and tiles from CDNs, with the same deterministic ids and
+        ``<meta charset="utf-8">``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written, encoded as UTF-8.
+
+    Raises
+    ------
+    CoverageInputError
+        As :func:`offline_html`, or if ``path`` is an existing folder.
+
+    Examples
+    --------
+    >>> import folium, tempfile, pathlib
+    >>> m = folium.Map(location=[22.54, 114.06], zoom_start=14, tiles=None)
+    >>> out = save_html(m, pathlib.Path(tempfile.mkdtemp()) / "map.html")
+    >>> out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    True
+
+    """
+    m = _check_map(m)
+    target = Path(path)
+    if target.is_dir():
+        raise CoverageInputError(
+            f"{target} is a folder; pass a file name such as {target / 'coverage_map.html'}"
+        )
+    if offline:
+        html = _offline_html(m, stacklevel=3)
+    else:
+        html, ids, _ = _render(m, drop_tiles=False)
+        html = _set_charset(_stable_ids(html, ids))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(html.encode("utf-8"))
+    return target
