@@ -78,6 +78,36 @@ class EdgeGeometryIndex:
         return np.asarray(shapely.linestrings(out, indices=owner), dtype=object)
 
 
+def sample_pieces(
+    index: EdgeGeometryIndex, edge: IntArray, t0: FloatArray, t1: FloatArray, step: float
+) -> tuple[FloatArray, IntArray]:
+    """Points along pieces of edges, at most ``step`` apart, ends included.
+
+    Returns
+    -------
+    (xy, owner)
+        Coordinates and the index of the piece each point belongs to.
+    """
+    if edge.size == 0:
+        return np.empty((0, 2)), np.empty(0, np.int64)
+    g0 = np.clip(t0 * index.scale[edge], 0.0, index.geom_length[edge])
+    g1 = np.clip(t1 * index.scale[edge], 0.0, index.geom_length[edge])
+    n = np.maximum(1, np.ceil((g1 - g0) / step)).astype(np.int64) + 1
+    owner = np.repeat(np.arange(edge.size), n)
+    k = np.arange(owner.size) - np.repeat(np.cumsum(n) - n, n)
+    d = g0[owner] + (g1 - g0)[owner] * (k / (n[owner] - 1))
+    e = edge[owner]
+    target = index.base[e] + d
+    lo = index.start[e]
+    hi = index.start[e] + index.count[e] - 2
+    i = np.clip(np.searchsorted(index.cum, target, side="right") - 1, lo, hi)
+    span = index.cum[i + 1] - index.cum[i]
+    frac = np.divide(target - index.cum[i], span, out=np.zeros_like(span), where=span > 0)
+    frac = np.clip(frac, 0.0, 1.0)[:, None]
+    xy = index.coords[i] + (index.coords[i + 1] - index.coords[i]) * frac
+    return xy, owner
+
+
 def union_by_group(
     polygons: npt.NDArray[np.object_], group: IntArray, n_groups: int, *, grid_size: float = 0.0
 ) -> npt.NDArray[np.object_]:
@@ -216,3 +246,126 @@ class SegmentIndex:
         dist[r] = dist_c[best]
         sx[r] = q[best, 0]
         sy[r] = q[best, 1]
+
+
+def densify_lines(lines: npt.NDArray[np.object_], step: float) -> tuple[FloatArray, IntArray]:
+    """Sample points along lines at most ``step`` apart (vertices included).
+
+    Returns
+    -------
+    (xy, owner)
+        Sample coordinates and the index of the line each belongs to.
+    """
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    if coords.shape[0] == 0:
+        return np.empty((0, 2)), np.empty(0, np.int64)
+    same = owner[1:] == owner[:-1]
+    i0 = np.flatnonzero(same)
+    p0 = coords[i0]
+    p1 = coords[i0 + 1]
+    seg_len = np.hypot(*(p1 - p0).T)
+    parts = np.maximum(1, np.ceil(seg_len / step)).astype(np.int64)
+    rep = np.repeat(np.arange(i0.size), parts)
+    k = np.arange(rep.size) - np.repeat(np.cumsum(parts) - parts, parts)
+    f = (k / parts[rep])[:, None]
+    xy = np.concatenate([p0[rep] + (p1[rep] - p0[rep]) * f, coords])
+    own = np.concatenate([owner[i0][rep], owner]).astype(np.int64)
+    return xy, own
+
+
+def _disk_rectangles(radius_cells: float) -> list[tuple[int, int]]:
+    """Half-widths (w, h) of rectangles whose union is the lattice disk of the radius."""
+    r = int(np.floor(radius_cells + 1e-9))
+    rects = []
+    for h in range(r + 1):
+        w = int(np.floor(np.sqrt(max(radius_cells**2 - h * h, 0.0)) + 1e-9))
+        next_w = int(np.floor(np.sqrt(max(radius_cells**2 - (h + 1) ** 2, 0.0)) + 1e-9)) if h < r else -1
+        if w != next_w:  # not inside the next, taller rectangle
+            rects.append((w, h))
+    return rects
+
+
+def _box_max(mask: npt.NDArray[np.bool_], half: int, axis: int) -> npt.NDArray[np.bool_]:
+    """Dilate along one axis by a segment of half-length ``half`` (cumulative sums)."""
+    if half == 0:
+        return mask
+    m = np.moveaxis(mask, axis, -1)
+    n = m.shape[-1]
+    cs = np.zeros((*m.shape[:-1], n + 2 * half + 1), dtype=np.int32)
+    np.cumsum(m, axis=-1, out=cs[..., half + 1 : n + half + 1])
+    cs[..., n + half + 1 :] = cs[..., n + half : n + half + 1]
+    out = (cs[..., 2 * half + 1 :] - cs[..., : n]) > 0
+    return np.moveaxis(out, -1, axis)
+
+
+def dilate_disk(mask: npt.NDArray[np.bool_], radius_cells: float) -> npt.NDArray[np.bool_]:
+    """Dilate a boolean image by a disk, as a union of separable rectangles."""
+    out = np.zeros_like(mask)
+    by_h: dict[int, npt.NDArray[np.bool_]] = {}
+    for w, h in _disk_rectangles(radius_cells):
+        if h not in by_h:
+            by_h[h] = _box_max(mask, h, axis=0)
+        out |= _box_max(by_h[h], w, axis=1)
+    return out
+
+
+#: Cells added to the dilation radius to offset the lattice disk's shortfall.
+BAND_CALIBRATION = 0.2
+
+
+def band_polygons(
+    xy: FloatArray, group: IntArray, n_groups: int, *, buffer_m: float, resolution_m: float
+) -> npt.NDArray[np.object_]:
+    """Polygons of the band within ``buffer_m`` of each group's sample points.
+
+    Each group's points are marked on a grid of ``resolution_m`` cells aligned
+    to multiples of the resolution, dilated by a disk of radius ``buffer_m``
+    and outlined with marching squares (contourpy), so the outline lies within
+    about one cell of the exact buffer. Groups without points get an empty
+    polygon.
+    """
+    import contourpy  # noqa: PLC0415
+
+    out = np.empty(n_groups, dtype=object)
+    out[:] = shapely.Polygon()
+    if xy.shape[0] == 0:
+        return out
+    c = float(resolution_m)
+    # Dilate by a whole number of cells, then place the outline between the
+    # last cell centre inside and the first outside (marching-squares level),
+    # so that it lies at ``buffer_m`` on average.
+    f = buffer_m / c + BAND_CALIBRATION
+    radius_cells = float(np.floor(f - 0.05))
+    level = float(np.clip(1.0 - (f - radius_cells), 0.02, 0.98))
+    pad = int(np.ceil(radius_cells)) + 2
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    pts = xy[order]
+    cells = np.rint(pts / c).astype(np.int64)  # cell centres at multiples of c
+    bounds = np.flatnonzero(np.diff(g)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [g.size]])
+    for s, e in zip(starts, ends, strict=True):
+        cx, cy = cells[s:e, 0], cells[s:e, 1]
+        x0, y0 = int(cx.min()) - pad, int(cy.min()) - pad
+        nx_, ny_ = int(cx.max()) - x0 + pad + 1, int(cy.max()) - y0 + pad + 1
+        mask = np.zeros((ny_, nx_), dtype=bool)
+        mask[cy - y0, cx - x0] = True
+        mask = dilate_disk(mask, radius_cells)
+        # Cell centres.
+        xs = (np.arange(nx_) + x0) * c
+        ys = (np.arange(ny_) + y0) * c
+        gen = contourpy.contour_generator(xs, ys, mask.astype(np.float64), fill_type=contourpy.FillType.OuterOffset)
+        filled = gen.filled(level, 1.5)
+        out[g[s]] = _polygons_from_filled(filled[0], filled[1])
+    return out
+
+
+def _polygons_from_filled(points: list[FloatArray], offsets: list[IntArray]) -> shapely.Geometry:
+    polys = []
+    for p, off in zip(points, offsets, strict=True):
+        rings = [p[off[i] : off[i + 1]] for i in range(len(off) - 1)]
+        polys.append(shapely.Polygon(rings[0], rings[1:]))
+    if not polys:
+        return shapely.Polygon()
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)

@@ -565,7 +565,7 @@ def load_network(
     >>> net.crs.to_epsg()  # doctest: +SKIP
     32650
     """
-    from . import osm  # noqa: PLC0415  (osmnx import is slow; only when loading)
+    from coverage import osm  # noqa: PLC0415  (osmnx import is slow; only when loading)
 
     key = None
     path = None

@@ -79,12 +79,18 @@ def test_walking_time_gives_radius() -> None:
     assert sa.areas["reached_length_m"].tolist() == pytest.approx([500.0])
 
 
-def test_polygon_is_a_buffer_not_a_hull() -> None:
-    net = network_from_graph(line_graph([100.0]))
-    sa = service_areas(net, points([(50.0, 0.0)]), 1000.0, buffer_m=10.0, quad_segs=8)
+@pytest.mark.parametrize(("resolution_m", "rel"), [(0.0, 0.005), (None, 0.04), (3.0, 0.06)])
+def test_polygon_is_a_buffer_not_a_hull(resolution_m: float | None, rel: float) -> None:
+    G = line_graph([100.0, 100.0])
+    G.add_node(4, x=100.0, y=100.0)
+    G.add_edge(2, 4, length=100.0, highway="footway")  # an L: its hull would add a triangle
+    net = network_from_graph(G)
+    sa = service_areas(net, points([(100.0, 0.0)]), 1000.0, buffer_m=10.0, quad_segs=8, resolution_m=resolution_m)
     poly = sa.areas.geometry.iloc[0]
-    # A 100 m street buffered by 10 m: 100 x 20 plus two half discs.
-    assert poly.area == pytest.approx(2000.0 + math.pi * 100.0, rel=0.01)
+    exact = shapely.union_all([e.buffer(10.0, quad_segs=16) for e in net.edge_geometry])
+    assert poly.area == pytest.approx(exact.area, rel=rel)
+    assert poly.symmetric_difference(exact).area < rel * exact.area * 2
+    assert poly.buffer(1e-6).contains(shapely.MultiLineString(list(net.edge_geometry)))
     assert sa.areas["circle_area_m2"].iloc[0] == pytest.approx(math.pi * 1000.0**2)
 
 

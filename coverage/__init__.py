@@ -1,0 +1,41 @@
+"""coverage-planner: who lives within a walk of a public service hall, and where to add more.
+
+The pipeline, one module per stage:
+
+- :mod:`coverage.osm`, :mod:`coverage.network`: load and prepare the walking network;
+- :mod:`coverage.sites`: read halls (WGS-84, GCJ-02, BD-09) and snap them onto streets;
+- :mod:`coverage.service_areas`: exact network service areas (isochrones);
+- :mod:`coverage.demand`: residents as weighted points;
+- :mod:`coverage.assess`, :mod:`coverage.gaps`: who is covered, and the gaps;
+- :mod:`coverage.optimize`, :mod:`coverage.plan`: new sites that close the gaps;
+- :mod:`coverage.maps`, :mod:`coverage.report`, :mod:`coverage.cli`: maps, reports, command line.
+
+The distribution is called ``coverage-planner``; the import name is ``coverage``
+(do not install coverage.py in the same environment).
+"""
+
+from __future__ import annotations
+
+from ._errors import CoverageInputError, CoverageWarning, EstimateWarning
+from .assess import CoverageResult, assess_coverage
+from .network import WalkNetwork, load_network, network_from_graph
+from .service_areas import ServiceAreas, service_areas
+from .sites import read_sites, snap_sites
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CoverageInputError",
+    "CoverageResult",
+    "CoverageWarning",
+    "EstimateWarning",
+    "ServiceAreas",
+    "WalkNetwork",
+    "__version__",
+    "assess_coverage",
+    "load_network",
+    "network_from_graph",
+    "read_sites",
+    "service_areas",
+    "snap_sites",
+]
