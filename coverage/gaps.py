@@ -6,7 +6,9 @@ default: two uncovered units closer than that belong to the same gap) and the
 population as sample weight, so that a neighbourhood is dense when it holds at
 least ``min_core_population`` people. Uncovered units in no dense
 neighbourhood are gathered in one ``scattered`` row per group, so every
-uncovered resident is in exactly one gap row.
+uncovered resident is in exactly one gap row. A cluster larger than one
+service circle (density clustering chains along continuous streets) is cut
+into parts of about one circle each by a square grid.
 """
 
 from __future__ import annotations
@@ -19,6 +21,27 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from sklearn.cluster import DBSCAN
+
+def _split_large(
+    members: npt.NDArray[np.int64], xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64],
+    radius_m: float,
+) -> list[npt.NDArray[np.int64]]:
+    """Split a cluster larger than one service circle into parts one hall could serve.
+
+    Density clustering chains along continuous streets, so a large uncovered
+    district would be one gap; it is cut by a square grid whose cells have the
+    area of the service circle (side ``sqrt(pi) * radius``), anchored at the
+    cluster's lower-left corner (deterministic).
+    """
+    side = math.sqrt(math.pi) * radius_m
+    x, y = xs[members], ys[members]
+    if x.max() - x.min() <= side and y.max() - y.min() <= side:
+        return [members]
+    cx = np.floor((x - x.min()) / side).astype(np.int64)
+    cy = np.floor((y - y.min()) / side).astype(np.int64)
+    key = cx * (int(cy.max()) + 1) + cy
+    return [members[key == k] for k in np.unique(key)]
+
 
 GAP_COLUMNS = [
     "gap_id", "group", "population", "units", "centroid_x", "centroid_y", "area_km2",
@@ -76,7 +99,9 @@ def find_gaps(
             labels = model.fit(np.column_stack([xs[idx], ys[idx]]), sample_weight=pop[idx]).labels_
         else:  # nobody lives there: no dense neighbourhood at all
             labels = np.full(idx.size, -1)
-        clusters = [idx[labels == k] for k in np.unique(labels[labels >= 0])]
+        clusters = []
+        for k in np.unique(labels[labels >= 0]):
+            clusters.extend(_split_large(idx[labels == k], xs, ys, radius_m))
         clusters.sort(key=lambda m: (-pop[m].sum(), int(m.min())))
         noise = idx[labels < 0]
         prefix = "" if group == "residents" else f"{group}-"
