@@ -1,0 +1,131 @@
+"""Command line: ``coverage-planner run SCENARIO.toml --out DIR`` and single steps."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._errors import CoverageInputError, CoverageWarning
+
+STEPS = {
+    "run": ("network", "halls", "service_areas", "demand", "coverage", "plan"),
+    "areas": ("network", "halls", "service_areas"),
+    "coverage": ("network", "halls", "service_areas", "demand", "coverage"),
+    "plan": ("network", "halls", "service_areas", "demand", "coverage", "plan"),
+}
+
+HELP = {
+    "run": "the whole pipeline: network, halls, service areas, residents, coverage, new sites, map and report",
+    "areas": "network service areas of the halls only (GeoPackage, CSV and map)",
+    "coverage": "service areas and resident coverage, with gaps (no optimizer)",
+    "plan": "coverage and the site optimizer (same outputs as run)",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to render --help)."""
+    parser = argparse.ArgumentParser(
+        prog="coverage-planner",
+        description=(
+            "Who lives within a walk of a public service hall, on the real street network, and where "
+            "new sites would close the gaps. Each command reads a scenario file (TOML; examples in "
+            "data/scenarios/) and writes map.html, results.gpkg, tables/*.csv and summary.md."
+        ),
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, text in HELP.items():
+        p = sub.add_parser(name, help=text, description=text)
+        p.add_argument("scenario", type=Path, help="scenario file, e.g. data/scenarios/futian.toml")
+        p.add_argument("--out", type=Path, default=None,
+                       help="output folder (default: out/<scenario file name>)")
+        p.add_argument("--overwrite", action="store_true",
+                       help="write into an output folder that already has files")
+        p.add_argument("--data-dir", type=Path, default=None,
+                       help="folder that {data} in the scenario's paths stands for "
+                            "(default: $COVERAGE_PLANNER_DATA, else ../shared/data)")
+        p.add_argument("--lang", choices=("zh", "en"), default=None, help="map labels (default: the scenario's)")
+        p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
+        p.add_argument("--verbose", action="store_true", help="log what each step does")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``coverage-planner`` command."""
+    args = build_parser().parse_args(argv)
+    warnings.showwarning = _one_line_warning
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        return _run(args)
+    except CoverageInputError as exc:
+        print(f"coverage-planner: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("coverage-planner: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_args: object, **_kw: object) -> None:
+    print(f"coverage-planner: {category.__name__}: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .scenario import load_scenario  # noqa: PLC0415
+
+    start = time.perf_counter()
+    sc = load_scenario(args.scenario, data_dir=args.data_dir)  # validated before any heavy work
+    out = args.out if args.out is not None else Path("out") / args.scenario.stem
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise CoverageInputError(f"output folder {out} is not empty; pass --overwrite or choose another --out.")
+
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from .pipeline import run_scenario  # noqa: PLC0415
+    from .report import write_outputs  # noqa: PLC0415
+
+    steps = STEPS[args.command]
+    bar = tqdm(total=len(steps) + 1, disable=args.quiet, unit="step", leave=False)
+
+    def progress(name: str) -> None:
+        bar.set_description(name)
+        if name != steps[0]:
+            bar.update(1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if args.quiet else "default", CoverageWarning)
+        result = run_scenario(sc, steps=steps, progress=progress)
+        progress("outputs")
+        t = time.perf_counter()
+        written = write_outputs(result, out, lang=args.lang)
+        result.timings["outputs"] = time.perf_counter() - t
+    bar.update(1)
+    bar.close()
+    # Rewrite the summary now that the output step's time is known.
+    from .report import summary_markdown  # noqa: PLC0415
+
+    written["summary"].write_text(summary_markdown(result), encoding="utf-8")
+    if not args.quiet:
+        print(f"\n{sc.name}")
+        if result.coverage is not None:
+            print(result.coverage.headline())
+        if result.plan is not None:
+            print(result.plan.headline())
+        print("\nFiles:")
+        for key in ("map", "gpkg", "summary"):
+            if key in written:
+                path = written[key]
+                print(f"  {path}  ({path.stat().st_size / 1e6:,.2f} MB)")
+        print(f"  {out / 'tables'}/*.csv")
+        print("\nStep times (s):")
+        for name, secs in result.timings.items():
+            print(f"  {name:<14} {secs:7.2f}")
+        print(f"  {'total':<14} {time.perf_counter() - start:7.2f}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
