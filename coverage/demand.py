@@ -228,7 +228,7 @@ _POPULATION_NAME_HINTS = (
 _SPREAD_NOTE = (
     "Population of each input polygon shared over the walkable streets inside it "
     "in proportion to street length (points every ~{spacing:g} m); polygon totals are "
-    "census figures, the split between points is an estimate."
+    "as given, their placement along the streets is modelled."
 )
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _REL_TOL = 1e-9
@@ -876,8 +876,10 @@ def demand_from_polygons(
         one per piece, at the middles of equal stretches), and each point gets
         the polygon's population times the share of the polygon's street length
         it stands for. A polygon with people but no street inside falls back to
-        one unit at its interior point (one warning lists them). Units are
-        ``estimate=True``: the polygon totals are exact, the split is modelled.
+        one unit at its interior point (one warning lists them). Units keep
+        the polygon's ``estimate`` flag (False for census counts): the polygon
+        totals are measured, only their placement along the streets is
+        modelled, which ``attrs["allocation_note"]`` says.
         ``"centroid"`` puts one unit per polygon at its centroid when the centroid
         lies strictly inside the polygon, else at ``shapely.point_on_surface``
         (concave or multi-part polygons); ``estimate`` is False (or taken from an
@@ -1014,7 +1016,7 @@ def _polygons_to_units(
     demand_id = np.concatenate([_numbered(ids[unit_area]), ids[lone_idx]])[order]
     geometry = np.concatenate([points, _interior_points(areas[lone_idx])])[order]
     pop = np.concatenate([spread_pop, population[lone_idx]])[order]
-    estimate = np.concatenate([np.ones(unit_area.size, bool), given_estimate[lone_idx]])
+    estimate = np.concatenate([given_estimate[unit_area], given_estimate[lone_idx]])
     units = _units(
         demand_id=demand_id,
         group=group,
@@ -1034,7 +1036,9 @@ def _polygons_to_units(
             f"demand_from_polygons: polygon {ids[worst]!r} holds {population[worst]!r} people "
             f"but its units sum to {per_polygon[worst]!r}. This is a bug; please report it."
         )
-    units.attrs["estimate_note"] = _SPREAD_NOTE.format(spacing=spacing_m)
+    units.attrs["allocation_note"] = _SPREAD_NOTE.format(spacing=spacing_m)
+    if estimate.any():
+        units.attrs["estimate_note"] = "Some input polygons carry estimated populations (estimate=True)."
     units.attrs["fallback_polygons"] = [str(i) for i in ids[fallback]]
     logger.debug(
         "spread %d polygons over %d street pieces -> %d units in %.2f s",

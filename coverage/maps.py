@@ -110,7 +110,7 @@ COLORS = {
 }
 
 
-def _wgs(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
+def _wgs(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0, grid_deg: float = 1e-6) -> gpd.GeoDataFrame:
     out = gdf
     if simplify_m > 0:
         if out.crs is None:
@@ -121,7 +121,7 @@ def _wgs(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> gpd.GeoDataFrame:
         out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
     out = out.to_crs("EPSG:4326")
     out = out.copy()
-    out["geometry"] = shapely.set_precision(out.geometry.to_numpy(), 1e-6)
+    out["geometry"] = shapely.set_precision(out.geometry.to_numpy(), grid_deg)
     return out
 
 
@@ -149,7 +149,7 @@ def coverage_map(
     lang: str = "zh",
     tiles: str | None = None,
     show_hall_areas: bool = False,
-    max_resident_points: int = 60_000,
+    max_resident_points: int = 20_000,
 ) -> folium.Map:
     """Draw the coverage picture as a Folium map with switchable layers.
 
@@ -174,7 +174,7 @@ def coverage_map(
         A Folium tile layer name for online use (dropped by the offline export).
     show_hall_areas : bool, default False
         Whether the per-hall service areas start switched on.
-    max_resident_points : int, default 60000
+    max_resident_points : int, default 20000
         Above this, residents are drawn as the population of 100 m cells.
 
     Returns
@@ -198,7 +198,9 @@ def coverage_map(
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
     if net is not None:
-        streets = _wgs(net.edges_gdf()[["geometry"]], simplify_m=2.0)
+        # One MultiLineString feature, coordinates to ~1 m: the basemap stays small.
+        lines = shapely.line_merge(shapely.multilinestrings(list(net.edge_geometry)))
+        streets = _wgs(gpd.GeoDataFrame(geometry=[lines], crs=net.crs), simplify_m=3.0, grid_deg=1e-5)
         folium.GeoJson(
             _geojson(streets, []), name=L["streets"],
             style_function=lambda _f: {"color": COLORS["street"], "weight": 1, "opacity": 0.9},
@@ -213,7 +215,7 @@ def coverage_map(
 
     if service is not None:
         main = service.areas[service.areas["radius_m"] == radius] if (service.areas["radius_m"] == radius).any() else service.areas
-        per_hall = _wgs(main[["site_id", "name", "reached_length_m", "geometry"]], simplify_m=2.0)
+        per_hall = _wgs(main[["site_id", "name", "reached_length_m", "geometry"]], simplify_m=4.0)
         fg = folium.FeatureGroup(name=L["areas"], show=show_hall_areas)
         folium.GeoJson(
             _geojson(per_hall, ["name", "reached_length_m"]),
@@ -223,7 +225,7 @@ def coverage_map(
         fg.add_to(m)
         union = service.union[service.union["radius_m"] == radius] if (service.union["radius_m"] == radius).any() else service.union
         folium.GeoJson(
-            _geojson(_wgs(union[["geometry"]], simplify_m=2.0), []), name=L["union"].format(r=r_text),
+            _geojson(_wgs(union[["geometry"]], simplify_m=4.0), []), name=L["union"].format(r=r_text),
             style_function=lambda _f: {"color": COLORS["union"], "weight": 1.5, "fillOpacity": 0.18},
             interactive=False,
         ).add_to(m)
@@ -251,7 +253,7 @@ def coverage_map(
     if plan is not None and len(plan.sites):
         if plan.areas is not None:
             folium.GeoJson(
-                _geojson(_wgs(plan.areas.areas[["name", "geometry"]], simplify_m=2.0), ["name"]),
+                _geojson(_wgs(plan.areas.areas[["name", "geometry"]], simplify_m=4.0), ["name"]),
                 name=L["proposed_areas"],
                 style_function=lambda _f: {"color": COLORS["proposed"], "weight": 1.5, "fillOpacity": 0.12},
                 interactive=False,
@@ -321,6 +323,7 @@ def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str]
         units = gpd.GeoDataFrame(agg[["status", "population", "distance_m"]],
                                  geometry=gpd.points_from_xy(agg["x"], agg["y"]), crs=coverage.units.crs)
     peak = float(units["population"].max()) if len(units) else 1.0
+    totals = coverage.summary.set_index("group").loc[group]
     for status in ("covered", "uncovered", "unreachable"):
         sub = units[units["status"].astype(str) == status]
         if len(sub) == 0:
@@ -328,7 +331,7 @@ def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str]
         sub = _wgs(sub.assign(population=sub["population"].round(1),
                               distance_m=sub["distance_m"].replace([np.inf], np.nan).round(0)))
         color = COLORS[status]
-        fg = folium.FeatureGroup(name=f"{L[status]} ({sub['population'].sum():,.0f})", show=status != "covered")
+        fg = folium.FeatureGroup(name=f"{L[status]} ({float(totals[status]):,.0f})", show=status != "covered")
         folium.GeoJson(
             _geojson(sub, ["population", "distance_m"]),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_color=color, fill_opacity=0.7),

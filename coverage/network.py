@@ -14,7 +14,7 @@ import hashlib
 import logging
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -602,6 +602,21 @@ def _describe(source: object) -> str:
     return f"{len(items)} files ({', '.join(items[:3])}{', ...' if len(items) > 3 else ''})"
 
 
+def _download(fetch: Callable[[], nx.MultiDiGraph]) -> nx.MultiDiGraph:
+    """Run an osmnx download, turning a missing connection into a clear error."""
+    import requests  # noqa: PLC0415
+
+    try:
+        return fetch()
+    except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+        raise CoverageInputError(
+            "downloading the network from OpenStreetMap needs internet, and the Overpass API "
+            f"could not be reached ({type(exc).__name__}). Work offline from a file instead: "
+            "save the area once from a connected machine (osmnx.save_graphml) or export an OSM "
+            "PBF/XML, then load_network(path)."
+        ) from exc
+
+
 def network_from_place(
     query: str | dict[str, str] | list[str], *, largest_only: bool = True
 ) -> WalkNetwork:
@@ -612,7 +627,7 @@ def network_from_place(
     """
     import osmnx as ox  # noqa: PLC0415
 
-    G = ox.graph_from_place(query, network_type="walk", simplify=True, retain_all=True)
+    G = _download(lambda: ox.graph_from_place(query, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source=f"OSM place {query!r}")
 
 
@@ -622,7 +637,7 @@ def network_from_polygon(
     """Download a walking network inside a lon/lat polygon with osmnx (needs internet)."""
     import osmnx as ox  # noqa: PLC0415
 
-    G = ox.graph_from_polygon(polygon, network_type="walk", simplify=True, retain_all=True)
+    G = _download(lambda: ox.graph_from_polygon(polygon, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source="OSM polygon")
 
 
@@ -632,5 +647,5 @@ def network_from_bbox(
     """Download a walking network in a (left, bottom, right, top) lon/lat box (needs internet)."""
     import osmnx as ox  # noqa: PLC0415
 
-    G = ox.graph_from_bbox(bbox, network_type="walk", simplify=True, retain_all=True)
+    G = _download(lambda: ox.graph_from_bbox(bbox, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source=f"OSM bbox {bbox}")

@@ -79,11 +79,29 @@ def _filtered(frame: pd.DataFrame, rule: dict[str, Any] | None, section: str) ->
     for col, wanted in rule.items():
         if col not in frame.columns:
             raise CoverageInputError(f"[{section}] filter: no column {col!r}; columns are {list(frame.columns)}.")
-        values = wanted if isinstance(wanted, list) else [wanted]
-        mask &= frame[col].astype(str).isin([str(v) for v in values]).to_numpy()
+        mask &= _matches(frame[col], wanted, f"[{section}] filter {col}")
     if not mask.any():
         raise CoverageInputError(f"[{section}] filter {rule} keeps no row; check the values.")
     return frame[mask]
+
+
+_OPS = {">=": np.greater_equal, "<=": np.less_equal, "!=": np.not_equal, ">": np.greater, "<": np.less}
+
+
+def _matches(column: pd.Series, wanted: Any, where: str) -> Any:
+    """Rows equal to a value (or one of a list), or compared with ">0", "<=5", "!=x"."""
+    if isinstance(wanted, str):
+        for op, func in _OPS.items():
+            if wanted.startswith(op):
+                rhs = wanted[len(op):].strip()
+                try:
+                    value = float(rhs)
+                except ValueError as exc:
+                    raise CoverageInputError(f"{where} = {wanted!r}: compare with a number, e.g. '>0'.") from exc
+                numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+                return func(numbers, value) & np.isfinite(numbers)
+    values = wanted if isinstance(wanted, list) else [wanted]
+    return column.astype(str).isin([str(v) for v in values]).to_numpy()
 
 
 def load_scenario_halls(sc: Scenario, net: WalkNetwork) -> tuple[gpd.GeoDataFrame, str]:

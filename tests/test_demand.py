@@ -196,7 +196,8 @@ def test_two_streets_share_by_length() -> None:
     assert_schema(units)
     by_street = units.groupby(units.geometry.y)["population"].sum()
     assert by_street.to_dict() == pytest.approx({100.0: 100.0, 300.0: 300.0})
-    assert units["estimate"].all()
+    assert not units["estimate"].any()  # census totals; only the placement is modelled
+    assert "placement along the streets" in units.attrs["allocation_note"]
     assert (units["source_id"] == "c0").all()
     assert units["demand_id"].tolist() == [f"c0#{k}" for k in range(len(units))]
     # 100 m -> 2 points, 300 m -> 6 points at 50 m spacing, each standing for 50 m
