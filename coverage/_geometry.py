@@ -136,7 +136,7 @@ class SegmentIndex:
     """
 
     def __init__(self, index: EdgeGeometryIndex, *, piece_m: float = 20.0) -> None:
-        from scipy.spatial import cKDTree  # noqa: PLC0415
+        from scipy.spatial import cKDTree
 
         coords = index.coords
         n_vert = coords.shape[0]
@@ -229,7 +229,9 @@ class SegmentIndex:
         if dense_k:
             n_rows = rows.size // dense_k
             dm = dist_c.reshape(n_rows, dense_k)
-            em = np.where(dm == dm.min(axis=1, keepdims=True), e_c.reshape(n_rows, dense_k), np.iinfo(np.int64).max)
+            em = np.where(
+                dm == dm.min(axis=1, keepdims=True), e_c.reshape(n_rows, dense_k), np.iinfo(np.int64).max
+            )
             am = np.where(em == em.min(axis=1, keepdims=True), along_c.reshape(n_rows, dense_k), np.inf)
             best = np.arange(n_rows) * dense_k + np.argmin(am, axis=1)
         else:
@@ -294,7 +296,7 @@ def _box_max(mask: npt.NDArray[np.bool_], half: int, axis: int) -> npt.NDArray[n
     cs = np.zeros((*m.shape[:-1], n + 2 * half + 1), dtype=np.int32)
     np.cumsum(m, axis=-1, out=cs[..., half + 1 : n + half + 1])
     cs[..., n + half + 1 :] = cs[..., n + half : n + half + 1]
-    out = (cs[..., 2 * half + 1 :] - cs[..., : n]) > 0
+    out = (cs[..., 2 * half + 1 :] - cs[..., :n]) > 0
     return np.moveaxis(out, -1, axis)
 
 
@@ -324,7 +326,7 @@ def band_polygons(
     about one cell of the exact buffer. Groups without points get an empty
     polygon.
     """
-    import contourpy  # noqa: PLC0415
+    import contourpy
 
     out = np.empty(n_groups, dtype=object)
     out[:] = shapely.Polygon()
@@ -355,7 +357,9 @@ def band_polygons(
         # Cell centres.
         xs = (np.arange(nx_) + x0) * c
         ys = (np.arange(ny_) + y0) * c
-        gen = contourpy.contour_generator(xs, ys, mask.astype(np.float64), fill_type=contourpy.FillType.OuterOffset)
+        gen = contourpy.contour_generator(
+            xs, ys, mask.astype(np.float64), fill_type=contourpy.FillType.OuterOffset
+        )
         filled = gen.filled(level, 1.5)
         out[g[s]] = _polygons_from_filled(filled[0], filled[1])
     return out

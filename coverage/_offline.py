@@ -77,9 +77,7 @@ _GENERATED_KEY: Final = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 _SCRIPT_SRC: Final = re.compile(
     r"<script\b[^>]*?\bsrc\s*=\s*([\"'])(?P<url>.*?)\1[^>]*>\s*</script\s*>", re.IGNORECASE
 )
-_LINK_HREF: Final = re.compile(
-    r"<link\b[^>]*?\bhref\s*=\s*([\"'])(?P<url>.*?)\1[^>]*?/?>", re.IGNORECASE
-)
+_LINK_HREF: Final = re.compile(r"<link\b[^>]*?\bhref\s*=\s*([\"'])(?P<url>.*?)\1[^>]*?/?>", re.IGNORECASE)
 _REMOTE: Final = r"(?:https?:)?//"
 _REMOTE_PATTERNS: Final = (
     ("<script src>", _SCRIPT_SRC),
@@ -141,9 +139,7 @@ _FONT_ICONS: Final = re.compile(
     r"\bclass\s*=\s*\\?[\"'][^\"']*\b(?:fa|fas|far|fab|fa-solid|fa-regular|glyphicon)\b",
     re.IGNORECASE,
 )
-_CHARSET_META_FOLIUM: Final = (
-    '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
-)
+_CHARSET_META_FOLIUM: Final = '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
 _CHARSET_META: Final = '<meta charset="utf-8" />'
 
 
@@ -173,9 +169,7 @@ def _leaflet_assets() -> _LeafletAssets:
     css = (base / "leaflet.css").read_text(encoding="utf-8")
     images: dict[str, str] = {}
     for png in sorted((base / "images").glob("*.png")):
-        images[png.name] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode(
-            "ascii"
-        )
+        images[png.name] = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
 
     def inline(match: re.Match[str]) -> str:
         name = match.group("name")
@@ -196,9 +190,7 @@ def _leaflet_assets() -> _LeafletAssets:
         f'shadowUrl: "{images["marker-shadow.png"]}"'
         "});\n</script>"
     )
-    return _LeafletAssets(
-        version=str(xstatic_leaflet.VERSION), js=js, css=css, icon_defaults=icon_defaults
-    )
+    return _LeafletAssets(version=str(xstatic_leaflet.VERSION), js=js, css=css, icon_defaults=icon_defaults)
 
 
 # ----------------------------------------------------------------------------
@@ -469,9 +461,7 @@ def _offline_html(m: folium.Map, *, stacklevel: int) -> str:
 
     html = _SCRIPT_SRC.sub(lambda mt: drop_defaults(mt, js_marker), html)
     html = _LINK_HREF.sub(
-        lambda mt: (
-            drop_defaults(mt, css_marker) if "stylesheet" in mt.group().lower() else mt.group()
-        ),
+        lambda mt: drop_defaults(mt, css_marker) if "stylesheet" in mt.group().lower() else mt.group(),
         html,
     )
 

@@ -75,9 +75,7 @@ class AugmentedGraph:
         return self.seg_t1 - self.seg_t0
 
 
-def augment(
-    net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: FloatArray
-) -> AugmentedGraph:
+def augment(net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: FloatArray) -> AugmentedGraph:
     """Insert snapped points into the network as nodes.
 
     Parameters
@@ -193,7 +191,11 @@ def nearest_source(
     # Deduplicate sources sharing a node; keep the first position.
     uniq, first = np.unique(sources, return_index=True)
     dist, _pred, src = dijkstra(
-        aug.graph, directed=True, indices=uniq, limit=limit, min_only=True,
+        aug.graph,
+        directed=True,
+        indices=uniq,
+        limit=limit,
+        min_only=True,
         return_predecessors=True,
     )
     which = np.full(n, -1, dtype=np.int64)
@@ -338,7 +340,9 @@ def within_located(
     out_s: list[IntArray] = []
     out_t: list[IntArray] = []
     out_d: list[FloatArray] = []
-    for start, block in bounded_blocks(aug, sources, limit=limit, max_cells=MAX_BLOCK_CELLS * aug.n_nodes // cells):
+    for start, block in bounded_blocks(
+        aug, sources, limit=limit, max_cells=MAX_BLOCK_CELLS * aug.n_nodes // cells
+    ):
         d = targets.distances(block)
         si, ti = np.nonzero(d <= limit)
         out_s.append(si.astype(np.int64) + start)

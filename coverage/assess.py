@@ -102,11 +102,23 @@ class CoverageResult:
         return text
 
     def __repr__(self) -> str:
-        return f"CoverageResult(radius {self.radius_m:g} m, {len(self.units):,} units, {len(self.gaps)} gaps)\n" + self.headline()
+        return (
+            f"CoverageResult(radius {self.radius_m:g} m, {len(self.units):,} units, {len(self.gaps)} gaps)\n"
+            + self.headline()
+        )
 
     def _repr_html_(self) -> str:
-        cols = ["group", "total", "covered", "covered_share", "circle_covered", "circle_share",
-                "circle_overstatement_pp", "uncovered", "unreachable"]
+        cols = [
+            "group",
+            "total",
+            "covered",
+            "covered_share",
+            "circle_covered",
+            "circle_share",
+            "circle_overstatement_pp",
+            "uncovered",
+            "unreachable",
+        ]
         table = self.summary[cols].to_html(
             index=False,
             formatters={
@@ -147,8 +159,12 @@ class CoverageResult:
         units = pd.DataFrame(self.units.drop(columns="geometry"))
         units["x"] = self.units.geometry.x.round(2)
         units["y"] = self.units.geometry.y.round(2)
-        tables = {"units": units, "halls": self.halls, "summary": self.summary,
-                  "gaps": pd.DataFrame(self.gaps.drop(columns="geometry"))}
+        tables = {
+            "units": units,
+            "halls": self.halls,
+            "summary": self.summary,
+            "gaps": pd.DataFrame(self.gaps.drop(columns="geometry")),
+        }
         if self.areas is not None:
             tables["areas"] = self.areas
         for name, table in tables.items():
@@ -213,7 +229,7 @@ def assess_coverage(
     -------
     CoverageResult
     """
-    from .gaps import find_gaps  # noqa: PLC0415  (avoid an import cycle)
+    from .gaps import find_gaps
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -351,9 +367,7 @@ def _check_invariants(demand: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None
         total = float(demand.loc[demand["group"] == group, "population"].sum())
         parts = frame.groupby("status", observed=False)["population"].sum()
         if not math.isclose(float(parts.sum()), total, rel_tol=1e-9, abs_tol=1e-6):
-            raise RuntimeError(
-                f"internal error: group {group}: statuses add up to {parts.sum()} not {total}"
-            )
+            raise RuntimeError(f"internal error: group {group}: statuses add up to {parts.sum()} not {total}")
 
 
 def _summary(units: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -397,7 +411,9 @@ def _halls_table(
     table = pd.DataFrame(
         {
             "site_id": sites[id_col].astype(str).to_numpy(),
-            "name": sites["name"].astype(str).to_numpy() if "name" in sites else sites[id_col].astype(str).to_numpy(),
+            "name": sites["name"].astype(str).to_numpy()
+            if "name" in sites
+            else sites[id_col].astype(str).to_numpy(),
             "snapped": sites["snapped"].to_numpy(),
             "access_m": sites["access_m"].to_numpy(),
         }
@@ -425,19 +441,36 @@ def _areas_table(
         raise CoverageInputError("areas have no CRS; set it with .set_crs('EPSG:4326').")
     polys = areas.to_crs(net.crs).reset_index(drop=True)
     if name_col is None:
-        name_col = next((c for c in polys.columns if c != polys.geometry.name and polys[c].dtype == object), None)
+        name_col = next(
+            (c for c in polys.columns if c != polys.geometry.name and polys[c].dtype == object), None
+        )
     names = polys[name_col].astype(str) if name_col else pd.Series([f"area-{i}" for i in range(len(polys))])
-    joined = gpd.sjoin(units[["group", "population", "status", "circle_covered", "geometry"]],
-                       polys[[polys.geometry.name]], how="left", predicate="within")
+    joined = gpd.sjoin(
+        units[["group", "population", "status", "circle_covered", "geometry"]],
+        polys[[polys.geometry.name]],
+        how="left",
+        predicate="within",
+    )
     # A unit on a shared border joins twice: keep the first area (lowest index).
     joined = joined[~joined.index.duplicated(keep="first")]
     area = joined["index_right"].map(lambda i: names.iloc[int(i)] if pd.notna(i) else "(outside the areas)")
-    frame = pd.DataFrame({"area": area.to_numpy(), "group": joined["group"].to_numpy(),
-                          "status": joined["status"].astype(str).to_numpy(),
-                          "population": joined["population"].to_numpy(),
-                          "circle": joined["population"].to_numpy() * joined["circle_covered"].to_numpy()})
-    table = frame.pivot_table(index=["area", "group"], columns="status", values="population",
-                              aggfunc="sum", fill_value=0.0, observed=False)
+    frame = pd.DataFrame(
+        {
+            "area": area.to_numpy(),
+            "group": joined["group"].to_numpy(),
+            "status": joined["status"].astype(str).to_numpy(),
+            "population": joined["population"].to_numpy(),
+            "circle": joined["population"].to_numpy() * joined["circle_covered"].to_numpy(),
+        }
+    )
+    table = frame.pivot_table(
+        index=["area", "group"],
+        columns="status",
+        values="population",
+        aggfunc="sum",
+        fill_value=0.0,
+        observed=False,
+    )
     for s in STATUSES:
         if s not in table.columns:
             table[s] = 0.0

@@ -41,14 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in HELP.items():
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("scenario", type=Path, help="scenario file, e.g. data/scenarios/futian.toml")
-        p.add_argument("--out", type=Path, default=None,
-                       help="output folder (default: out/<scenario file name>)")
-        p.add_argument("--overwrite", action="store_true",
-                       help="write into an output folder that already has files")
-        p.add_argument("--data-dir", type=Path, default=None,
-                       help="folder that {data} in the scenario's paths stands for "
-                            "(default: $COVERAGE_PLANNER_DATA, else ../shared/data)")
-        p.add_argument("--lang", choices=("zh", "en"), default=None, help="map labels (default: the scenario's)")
+        p.add_argument(
+            "--out", type=Path, default=None, help="output folder (default: out/<scenario file name>)"
+        )
+        p.add_argument(
+            "--overwrite", action="store_true", help="write into an output folder that already has files"
+        )
+        p.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help="folder that {data} in the scenario's paths stands for "
+            "(default: $COVERAGE_PLANNER_DATA, else ../shared/data)",
+        )
+        p.add_argument(
+            "--lang", choices=("zh", "en"), default=None, help="map labels (default: the scenario's)"
+        )
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
         p.add_argument("--verbose", action="store_true", help="log what each step does")
     return parser
@@ -74,18 +82,20 @@ def _one_line_warning(message: Warning | str, category: type[Warning], *_args: o
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .scenario import load_scenario  # noqa: PLC0415
+    from .scenario import load_scenario
 
     start = time.perf_counter()
     sc = load_scenario(args.scenario, data_dir=args.data_dir)  # validated before any heavy work
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
     if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise CoverageInputError(f"output folder {out} is not empty; pass --overwrite or choose another --out.")
+        raise CoverageInputError(
+            f"output folder {out} is not empty; pass --overwrite or choose another --out."
+        )
 
-    from tqdm.auto import tqdm  # noqa: PLC0415
+    from tqdm.auto import tqdm
 
-    from .pipeline import run_scenario  # noqa: PLC0415
-    from .report import write_outputs  # noqa: PLC0415
+    from .pipeline import run_scenario
+    from .report import write_outputs
 
     steps = STEPS[args.command]
     bar = tqdm(total=len(steps) + 1, disable=args.quiet, unit="step", leave=False)
@@ -105,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
     bar.update(1)
     bar.close()
     # Rewrite the summary now that the output step's time is known.
-    from .report import summary_markdown  # noqa: PLC0415
+    from .report import summary_markdown
 
     written["summary"].write_text(summary_markdown(result), encoding="utf-8")
     if not args.quiet:

@@ -91,9 +91,7 @@ _WGS_NAMES: Final = frozenset({"wgs84", "wgs-84", "wgs 84", "epsg:4326", "ogc:cr
 # ----------------------------------------------------------------------------
 
 
-def _as_lonlat(
-    lon: ArrayLike, lat: ArrayLike, *, check_range: bool
-) -> tuple[FloatArray, FloatArray]:
+def _as_lonlat(lon: ArrayLike, lat: ArrayLike, *, check_range: bool) -> tuple[FloatArray, FloatArray]:
     """Return ``lon`` and ``lat`` as broadcast float64 arrays, validated."""
     try:
         x = np.asarray(lon, dtype=np.float64)
@@ -241,10 +239,7 @@ def _invert(
         ry = fy - lat
         wx = wx - rx
         wy = wy - ry
-        if (
-            max(float(np.max(np.abs(rx), initial=0.0)), float(np.max(np.abs(ry), initial=0.0)))
-            <= tol_deg
-        ):
+        if max(float(np.max(np.abs(rx), initial=0.0)), float(np.max(np.abs(ry), initial=0.0))) <= tol_deg:
             break
     return wx, wy
 

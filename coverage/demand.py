@@ -255,9 +255,7 @@ def _warn(message: str, category: type[Warning] = CoverageWarning) -> None:
 def _few(items: Iterable[Any], limit: int = 10, *, quote: bool = True) -> str:
     """Format up to ``limit`` items, saying how many more there are."""
     items = list(items)
-    shown = ", ".join(
-        repr(i) if quote and not isinstance(i, tuple) else str(i) for i in items[:limit]
-    )
+    shown = ", ".join(repr(i) if quote and not isinstance(i, tuple) else str(i) for i in items[:limit])
     if len(items) > limit:
         shown += f" … and {len(items) - limit:,} more"
     return shown
@@ -284,16 +282,12 @@ def _ids_as_str(values: pd.Series, *, what: str) -> npt.NDArray[np.object_]:
 
 def _check_group(group: str) -> None:
     if not isinstance(group, str) or not group.strip():
-        raise CoverageInputError(
-            f"group must be a non-empty string such as 'residents', got {group!r}."
-        )
+        raise CoverageInputError(f"group must be a non-empty string such as 'residents', got {group!r}.")
 
 
 def _check_spacing(spacing_m: float) -> None:
     if not (isinstance(spacing_m, int | float) and math.isfinite(spacing_m) and spacing_m > 0):
-        raise CoverageInputError(
-            f"spacing_m must be a positive number of metres, got {spacing_m!r}."
-        )
+        raise CoverageInputError(f"spacing_m must be a positive number of metres, got {spacing_m!r}.")
 
 
 def _str_series(values: npt.ArrayLike) -> pd.Series:
@@ -405,9 +399,7 @@ def _population_values(
     missing = raw.isna().to_numpy()
     bad_text = values.isna().to_numpy() & ~missing
     if bad_text.any():
-        sample = [
-            f"{i}: {v!r}" for i, v in zip(ids[bad_text], raw.to_numpy()[bad_text], strict=True)
-        ]
+        sample = [f"{i}: {v!r}" for i, v in zip(ids[bad_text], raw.to_numpy()[bad_text], strict=True)]
         raise CoverageInputError(
             f"population column {column!r}{where} has {int(bad_text.sum()):,} non-numeric "
             f"values (id: value) {_few(sample, quote=False)}; clean them to plain numbers "
@@ -439,9 +431,7 @@ def _population_values(
     return arr
 
 
-def _check_overlaps(
-    geoms: npt.NDArray[np.object_], ids: npt.NDArray[np.object_], *, where: str
-) -> None:
+def _check_overlaps(geoms: npt.NDArray[np.object_], ids: npt.NDArray[np.object_], *, where: str) -> None:
     """Warn when polygons overlap by more than a sliver (people counted twice)."""
     poly = np.isin(shapely.get_type_id(geoms), (3, 6))
     if poly.sum() < 2:
@@ -458,10 +448,7 @@ def _check_overlaps(
     areas = shapely.area(g)
     big = overlap > 1e-6 * np.minimum(areas[left], areas[right])
     if big.any():
-        pairs = [
-            (str(ids[index[a]]), str(ids[index[b]]))
-            for a, b in zip(left[big], right[big], strict=True)
-        ]
+        pairs = [(str(ids[index[a]]), str(ids[index[b]])) for a, b in zip(left[big], right[big], strict=True)]
         _warn(
             f"{len(pairs):,} pairs of demand polygons{where} overlap each other, e.g. "
             f"{_few(pairs, 5)}; people in the overlaps are counted twice. Dissolve or clip "
@@ -776,9 +763,7 @@ def _clip_lines(
         owners.append(pairs[pair_of])
     if other.any():
         pairs = np.flatnonzero(other)
-        cut = np.asarray(
-            shapely.intersection(parts[line_idx[pairs]], areas[area_idx[pairs]]), dtype=object
-        )
+        cut = np.asarray(shapely.intersection(parts[line_idx[pairs]], areas[area_idx[pairs]]), dtype=object)
         # Explode multi-part results (MultiLineString, GeometryCollection) into parts.
         while np.isin(shapely.get_type_id(cut), (4, 5, 6, 7)).any():
             exploded, of = shapely.get_parts(cut, return_index=True)
@@ -1177,9 +1162,7 @@ def read_demand(
         name = "the demand GeoDataFrame"
     elif isinstance(source, pd.DataFrame):
         name = "the demand DataFrame"
-        frame = _points_from_table(
-            source, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name
-        )
+        frame = _points_from_table(source, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         name = str(path)
@@ -1187,9 +1170,7 @@ def read_demand(
         if isinstance(table, gpd.GeoDataFrame):
             frame = table
         else:
-            frame = _points_from_table(
-                table, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name
-            )
+            frame = _points_from_table(table, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name)
     else:
         raise CoverageInputError(
             f"source must be a file path, DataFrame or GeoDataFrame, got {type(source).__name__}."
@@ -1315,12 +1296,8 @@ def read_h3_hexagons(
         )
         gdf = gpd.GeoDataFrame(table.assign(**{id_col: cells}), geometry=geometry, crs="EPSG:4326")
         if lon_col in table.columns and lat_col in table.columns:
-            lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
-            )
-            lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
-            )
+            lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             off = np.array(
                 [
                     not (math.isfinite(y) and math.isfinite(x))
@@ -1429,8 +1406,7 @@ def read_population_grid(
     table = _read_table(file, layer=layer)
     if not isinstance(table, gpd.GeoDataFrame):
         raise CoverageInputError(
-            f"{file} has no geometry; a population grid needs cell polygons "
-            "(use read_demand for CSV points)."
+            f"{file} has no geometry; a population grid needs cell polygons (use read_demand for CSV points)."
         )
     name = str(file)
     column = population_col or _detect_population_col(table, source_name=name)
@@ -1446,9 +1422,7 @@ def read_population_grid(
             "Pass population_col= with the right name, or None to auto-detect."
         )
     frame = table.rename(columns={column: "population"})
-    out, _, _ = _validate(
-        frame, population_col="population", id_col=None, group_col=None, source_name=name
-    )
+    out, _, _ = _validate(frame, population_col="population", id_col=None, group_col=None, source_name=name)
     out.attrs["population_source_col"] = column
     return out
 
@@ -1597,8 +1571,7 @@ def demand_from_buildings(
     if failed:
         excluded["broken geometry"] = len(failed)
         _warn(
-            f"{path}: {len(failed):,} buildings have broken geometry, e.g. {_few(failed)}; "
-            "they are left out."
+            f"{path}: {len(failed):,} buildings have broken geometry, e.g. {_few(failed)}; they are left out."
         )
     if not wkbs:
         raise CoverageInputError(f"{path} holds no building areas (ways tagged building=*).")
@@ -1675,9 +1648,7 @@ def demand_from_buildings(
         f"floor area (footprint x building:levels, {default_levels:g} level where untagged); "
         "per-building counts are estimates."
     )
-    logger.debug(
-        "demand_from_buildings: %d units in %.2f s", len(units), time.perf_counter() - started
-    )
+    logger.debug("demand_from_buildings: %d units in %.2f s", len(units), time.perf_counter() - started)
     return units
 
 
@@ -1890,9 +1861,7 @@ def estimate_demand_along_streets(
         f"{area_km2:,.2f} km² study area = {total:,.0f} residents, spread along "
         f"{street_km:,.1f} km of streets ({type_note}), a point every ~{spacing_m:g} m."
     )
-    units.attrs.update(
-        estimate_note=note, area_km2=area_km2, total_population=total, street_km=street_km
-    )
+    units.attrs.update(estimate_note=note, area_km2=area_km2, total_population=total, street_km=street_km)
     _warn(note, EstimateWarning)
     return units
 
@@ -1958,9 +1927,7 @@ def combine_demand(*frames: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             f"{len(pairs):,} (group, demand_id) pairs appear in more than one frame: "
             f"{_few(pairs)}; give each frame its own group (group= of the reader)."
         )
-    expected = {
-        str(g): float(v) for f in frames for g, v in f.groupby("group")["population"].sum().items()
-    }
+    expected = {str(g): float(v) for f in frames for g, v in f.groupby("group")["population"].sum().items()}
     _check_totals(out, expected, what="combine_demand")
     notes = [f.attrs["estimate_note"] for f in frames if f.attrs.get("estimate_note")]
     out.attrs = {"estimate_note": " ".join(dict.fromkeys(notes))} if notes else {}
@@ -2032,9 +1999,7 @@ def demand_share(
     out["estimate"] = True
     expected = float(source["population"].sum()) * float(share)
     _check_totals(out, {group: expected}, what="demand_share")
-    note = (
-        f"{group}: a flat {share:.0%} share of {from_group} in every unit (assumed, not counted)."
-    )
+    note = f"{group}: a flat {share:.0%} share of {from_group} in every unit (assumed, not counted)."
     previous = source.attrs.get("estimate_note")
     out.attrs = {"estimate_note": f"{previous} {note}" if previous else note}
     return out

@@ -22,8 +22,11 @@ import pandas as pd
 import shapely
 from sklearn.cluster import DBSCAN
 
+
 def _split_large(
-    members: npt.NDArray[np.int64], xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64],
+    members: npt.NDArray[np.int64],
+    xs: npt.NDArray[np.float64],
+    ys: npt.NDArray[np.float64],
     radius_m: float,
 ) -> list[npt.NDArray[np.int64]]:
     """Split a cluster larger than one service circle into parts one hall could serve.
@@ -44,8 +47,16 @@ def _split_large(
 
 
 GAP_COLUMNS = [
-    "gap_id", "group", "population", "units", "centroid_x", "centroid_y", "area_km2",
-    "nearest_hall_m", "mean_distance_m", "minor",
+    "gap_id",
+    "group",
+    "population",
+    "units",
+    "centroid_x",
+    "centroid_y",
+    "area_km2",
+    "nearest_hall_m",
+    "mean_distance_m",
+    "minor",
 ]
 
 
@@ -127,7 +138,9 @@ def find_gaps(
                     "centroid_y": cy,
                     "area_km2": float(shapely.area(outline)) / 1e6,
                     "nearest_hall_m": float(dist[members].min()),
-                    "mean_distance_m": float(np.average(dist[members], weights=w)) if total > 0 else float(dist[members].mean()),
+                    "mean_distance_m": float(np.average(dist[members], weights=w))
+                    if total > 0
+                    else float(dist[members].mean()),
                     "minor": total < min_population,
                 }
             )

@@ -182,19 +182,27 @@ def coverage_map(
     folium.Map
     """
     try:
-        import folium  # noqa: PLC0415
+        import folium
     except ImportError as exc:  # pragma: no cover - folium is a dependency
         raise ImportError("coverage_map needs folium: pip install folium") from exc
     if lang not in LABELS:
         raise CoverageInputError(f"lang={lang!r}: use 'zh' (Chinese) or 'en' (English).")
     L = LABELS[lang]
-    radius = coverage.radius_m if coverage is not None else (
-        float(service.union["radius_m"].max()) if service is not None else 500.0)
+    radius = (
+        coverage.radius_m
+        if coverage is not None
+        else (float(service.union["radius_m"].max()) if service is not None else 500.0)
+    )
     r_text = f"{radius:g}"
 
     bounds = _bounds(net, service, coverage, halls, boundary)
-    m = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=14,
-                   tiles=tiles, control_scale=True, prefer_canvas=False)
+    m = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        zoom_start=14,
+        tiles=tiles,
+        control_scale=True,
+        prefer_canvas=False,
+    )
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
     if net is not None:
@@ -202,19 +210,31 @@ def coverage_map(
         lines = shapely.line_merge(shapely.multilinestrings(list(net.edge_geometry)))
         streets = _wgs(gpd.GeoDataFrame(geometry=[lines], crs=net.crs), simplify_m=3.0, grid_deg=1e-5)
         folium.GeoJson(
-            _geojson(streets, []), name=L["streets"],
+            _geojson(streets, []),
+            name=L["streets"],
             style_function=lambda _f: {"color": COLORS["street"], "weight": 1, "opacity": 0.9},
-            interactive=False, control=True,
+            interactive=False,
+            control=True,
         ).add_to(m)
     if boundary is not None and len(boundary):
         folium.GeoJson(
-            _geojson(_wgs(boundary[["geometry"]], simplify_m=5.0), []), name=L["boundary"],
-            style_function=lambda _f: {"color": COLORS["boundary"], "weight": 2, "fill": False, "dashArray": "6 4"},
+            _geojson(_wgs(boundary[["geometry"]], simplify_m=5.0), []),
+            name=L["boundary"],
+            style_function=lambda _f: {
+                "color": COLORS["boundary"],
+                "weight": 2,
+                "fill": False,
+                "dashArray": "6 4",
+            },
             interactive=False,
         ).add_to(m)
 
     if service is not None:
-        main = service.areas[service.areas["radius_m"] == radius] if (service.areas["radius_m"] == radius).any() else service.areas
+        main = (
+            service.areas[service.areas["radius_m"] == radius]
+            if (service.areas["radius_m"] == radius).any()
+            else service.areas
+        )
         per_hall = _wgs(main[["site_id", "name", "reached_length_m", "geometry"]], simplify_m=4.0)
         fg = folium.FeatureGroup(name=L["areas"], show=show_hall_areas)
         folium.GeoJson(
@@ -223,9 +243,14 @@ def coverage_map(
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         ).add_to(fg)
         fg.add_to(m)
-        union = service.union[service.union["radius_m"] == radius] if (service.union["radius_m"] == radius).any() else service.union
+        union = (
+            service.union[service.union["radius_m"] == radius]
+            if (service.union["radius_m"] == radius).any()
+            else service.union
+        )
         folium.GeoJson(
-            _geojson(_wgs(union[["geometry"]], simplify_m=4.0), []), name=L["union"].format(r=r_text),
+            _geojson(_wgs(union[["geometry"]], simplify_m=4.0), []),
+            name=L["union"].format(r=r_text),
             style_function=lambda _f: {"color": COLORS["union"], "weight": 1.5, "fillOpacity": 0.18},
             interactive=False,
         ).add_to(m)
@@ -237,11 +262,19 @@ def coverage_map(
             gaps = gaps.assign(population=gaps["population"].round(0))
             fg = folium.FeatureGroup(name=L["gaps"], show=True)
             folium.GeoJson(
-                _geojson(_wgs(gaps[["gap_id", "population", "nearest_hall_m", "geometry"]], simplify_m=2.0),
-                         ["gap_id", "population", "nearest_hall_m"]),
-                style_function=lambda _f: {"color": COLORS["gap"], "weight": 1.5, "dashArray": "4 3", "fillOpacity": 0.06},
-                tooltip=folium.GeoJsonTooltip(fields=["gap_id", "population"],
-                                              aliases=[L["gap"], L["population"]]),
+                _geojson(
+                    _wgs(gaps[["gap_id", "population", "nearest_hall_m", "geometry"]], simplify_m=2.0),
+                    ["gap_id", "population", "nearest_hall_m"],
+                ),
+                style_function=lambda _f: {
+                    "color": COLORS["gap"],
+                    "weight": 1.5,
+                    "dashArray": "4 3",
+                    "fillOpacity": 0.06,
+                },
+                tooltip=folium.GeoJsonTooltip(
+                    fields=["gap_id", "population"], aliases=[L["gap"], L["population"]]
+                ),
             ).add_to(fg)
             fg.add_to(m)
 
@@ -261,18 +294,27 @@ def coverage_map(
         fg = folium.FeatureGroup(name=L["proposed"], show=True)
         sites = _wgs(plan.sites[["rank", "candidate_id", "marginal_population", "geometry"]])
         for row in sites.itertuples():
-            popup = (f"<b>{L['rank']}: {row.rank}</b><br>{L['adds']}: {row.marginal_population:,.0f}"
-                     f"<br><small>{html.escape(str(row.candidate_id))}</small>")
+            popup = (
+                f"<b>{L['rank']}: {row.rank}</b><br>{L['adds']}: {row.marginal_population:,.0f}"
+                f"<br><small>{html.escape(str(row.candidate_id))}</small>"
+            )
             folium.CircleMarker(
-                [row.geometry.y, row.geometry.x], radius=9, color="white", weight=2, fill=True,
-                fill_color=COLORS["proposed"], fill_opacity=1.0,
+                [row.geometry.y, row.geometry.x],
+                radius=9,
+                color="white",
+                weight=2,
+                fill=True,
+                fill_color=COLORS["proposed"],
+                fill_opacity=1.0,
                 popup=folium.Popup(popup, max_width=260, min_width=160),
                 tooltip=f"{L['rank']} {row.rank}",
             ).add_to(fg)
             folium.Marker(
                 [row.geometry.y, row.geometry.x],
-                icon=folium.DivIcon(html=f'<div style="font:bold 11px sans-serif;color:white;text-align:center;'
-                                    f'width:18px;margin:-7px 0 0 -9px">{row.rank}</div>'),
+                icon=folium.DivIcon(
+                    html=f'<div style="font:bold 11px sans-serif;color:white;text-align:center;'
+                    f'width:18px;margin:-7px 0 0 -9px">{row.rank}</div>'
+                ),
             ).add_to(fg)
         fg.add_to(m)
 
@@ -300,13 +342,15 @@ def _bounds(*parts: Any) -> tuple[float, float, float, float]:
     elif boundary is not None:
         frames.append(boundary.geometry)
     if not frames:
-        raise CoverageInputError("coverage_map needs something to draw: a network, service areas, coverage or halls.")
+        raise CoverageInputError(
+            "coverage_map needs something to draw: a network, service areas, coverage or halls."
+        )
     b = frames[0].to_crs("EPSG:4326").total_bounds
     return float(b[0]), float(b[1]), float(b[2]), float(b[3])
 
 
 def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str], max_points: int) -> None:
-    import folium  # noqa: PLC0415
+    import folium
 
     group = _main_group(coverage)
     units = coverage.units[coverage.units["group"] == group]
@@ -314,22 +358,41 @@ def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str]
     if len(units) > max_points:  # aggregate to 100 m cells per status
         xy = np.column_stack([units.geometry.x, units.geometry.y])
         cell = np.floor(xy / 100.0).astype(np.int64)
-        frame = pd.DataFrame({"cx": cell[:, 0], "cy": cell[:, 1], "status": units["status"].astype(str),
-                              "population": units["population"], "x": xy[:, 0], "y": xy[:, 1],
-                              "distance_m": units["distance_m"]})
+        frame = pd.DataFrame(
+            {
+                "cx": cell[:, 0],
+                "cy": cell[:, 1],
+                "status": units["status"].astype(str),
+                "population": units["population"],
+                "x": xy[:, 0],
+                "y": xy[:, 1],
+                "distance_m": units["distance_m"],
+            }
+        )
         agg = frame.groupby(["status", "cx", "cy"], sort=True).agg(
-            population=("population", "sum"), x=("x", "mean"), y=("y", "mean"), distance_m=("distance_m", "min"))
+            population=("population", "sum"),
+            x=("x", "mean"),
+            y=("y", "mean"),
+            distance_m=("distance_m", "min"),
+        )
         agg = agg.reset_index()
-        units = gpd.GeoDataFrame(agg[["status", "population", "distance_m"]],
-                                 geometry=gpd.points_from_xy(agg["x"], agg["y"]), crs=coverage.units.crs)
+        units = gpd.GeoDataFrame(
+            agg[["status", "population", "distance_m"]],
+            geometry=gpd.points_from_xy(agg["x"], agg["y"]),
+            crs=coverage.units.crs,
+        )
     peak = float(units["population"].max()) if len(units) else 1.0
     totals = coverage.summary.set_index("group").loc[group]
     for status in ("covered", "uncovered", "unreachable"):
         sub = units[units["status"].astype(str) == status]
         if len(sub) == 0:
             continue
-        sub = _wgs(sub.assign(population=sub["population"].round(1),
-                              distance_m=sub["distance_m"].replace([np.inf], np.nan).round(0)))
+        sub = _wgs(
+            sub.assign(
+                population=sub["population"].round(1),
+                distance_m=sub["distance_m"].replace([np.inf], np.nan).round(0),
+            )
+        )
         color = COLORS[status]
         fg = folium.FeatureGroup(name=f"{L[status]} ({float(totals[status]):,.0f})", show=status != "covered")
         folium.GeoJson(
@@ -338,15 +401,22 @@ def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str]
             style_function=lambda f, peak=peak: {
                 "radius": 1.5 + 3.5 * float(np.sqrt((f["properties"]["population"] or 0.0) / peak)),
             },
-            tooltip=folium.GeoJsonTooltip(fields=["population", "distance_m"],
-                                          aliases=[L["population"], L["distance"] + " (m)"]),
+            tooltip=folium.GeoJsonTooltip(
+                fields=["population", "distance_m"], aliases=[L["population"], L["distance"] + " (m)"]
+            ),
         ).add_to(fg)
         fg.add_to(m)
 
 
-def _halls_layer(m: folium.Map, sites: gpd.GeoDataFrame, coverage: CoverageResult | None,
-                 service: ServiceAreas | None, radius: float, L: dict[str, str]) -> None:
-    import folium  # noqa: PLC0415
+def _halls_layer(
+    m: folium.Map,
+    sites: gpd.GeoDataFrame,
+    coverage: CoverageResult | None,
+    service: ServiceAreas | None,
+    radius: float,
+    L: dict[str, str],
+) -> None:
+    import folium
 
     table = sites[["site_id", "name", "geometry"]].copy()
     if coverage is not None:
@@ -364,41 +434,69 @@ def _halls_layer(m: folium.Map, sites: gpd.GeoDataFrame, coverage: CoverageResul
         if hasattr(row, "reached") and pd.notna(row.reached):
             lines.append(f"{L['street']}: {row.reached / 1000:,.2f} km")
         folium.CircleMarker(
-            [row.geometry.y, row.geometry.x], radius=6, color="white", weight=1.5, fill=True,
-            fill_color=COLORS["hall"], fill_opacity=1.0,
+            [row.geometry.y, row.geometry.x],
+            radius=6,
+            color="white",
+            weight=1.5,
+            fill=True,
+            fill_color=COLORS["hall"],
+            fill_opacity=1.0,
             popup=folium.Popup("<br>".join(lines), max_width=280, min_width=180),
             tooltip=html.escape(str(row.name)),
         ).add_to(fg)
     fg.add_to(m)
 
 
-def _circles_layer(m: folium.Map, sites: gpd.GeoDataFrame, radius: float, L: dict[str, str], r_text: str) -> None:
-    import folium  # noqa: PLC0415
+def _circles_layer(
+    m: folium.Map, sites: gpd.GeoDataFrame, radius: float, L: dict[str, str], r_text: str
+) -> None:
+    import folium
 
     fg = folium.FeatureGroup(name=L["circles"].format(r=r_text), show=False)
     for geom in _wgs(sites[["geometry"]]).geometry:
-        folium.Circle([geom.y, geom.x], radius=radius, color=COLORS["circle"], weight=1, fill=False,
-                      dash_array="3 4", interactive=False).add_to(fg)
+        folium.Circle(
+            [geom.y, geom.x],
+            radius=radius,
+            color=COLORS["circle"],
+            weight=1,
+            fill=False,
+            dash_array="3 4",
+            interactive=False,
+        ).add_to(fg)
     fg.add_to(m)
 
 
-def _boxes(m: folium.Map, L: dict[str, str], title: str | None, subtitle: str | None,
-           coverage: CoverageResult | None, plan: SitePlan | None, lang: str) -> None:
+def _boxes(
+    m: folium.Map,
+    L: dict[str, str],
+    title: str | None,
+    subtitle: str | None,
+    coverage: CoverageResult | None,
+    plan: SitePlan | None,
+    lang: str,
+) -> None:
     """Title, legend and summary boxes, and the OSM attribution."""
-    from branca.element import Element, MacroElement  # noqa: PLC0415
-    from jinja2 import Template  # noqa: PLC0415
+    from branca.element import Element, MacroElement
+    from jinja2 import Template
 
-    box = ("position:fixed;z-index:9999;background:rgba(255,255,255,0.93);padding:8px 12px;"
-           "border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font:13px/1.45 sans-serif;")
+    box = (
+        "position:fixed;z-index:9999;background:rgba(255,255,255,0.93);padding:8px 12px;"
+        "border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font:13px/1.45 sans-serif;"
+    )
     parts = []
     if title:
         sub = f"<div style='font-size:12px;color:#495057'>{html.escape(subtitle)}</div>" if subtitle else ""
-        parts.append(f"<div style='{box}top:10px;left:60px;max-width:46%'><b style='font-size:16px'>"
-                     f"{html.escape(title)}</b>{sub}</div>")
+        parts.append(
+            f"<div style='{box}top:10px;left:60px;max-width:46%'><b style='font-size:16px'>"
+            f"{html.escape(title)}</b>{sub}</div>"
+        )
     legend_items = [
-        (COLORS["hall"], L["halls"], "circle"), (COLORS["union"], L["union"].format(r=f"{coverage.radius_m:g}" if coverage else "500"), "square"),
-        (COLORS["covered"], L["covered"], "circle"), (COLORS["uncovered"], L["uncovered"], "circle"),
-        (COLORS["unreachable"], L["unreachable"], "circle"), (COLORS["gap"], L["gaps"], "square"),
+        (COLORS["hall"], L["halls"], "circle"),
+        (COLORS["union"], L["union"].format(r=f"{coverage.radius_m:g}" if coverage else "500"), "square"),
+        (COLORS["covered"], L["covered"], "circle"),
+        (COLORS["uncovered"], L["uncovered"], "circle"),
+        (COLORS["unreachable"], L["unreachable"], "circle"),
+        (COLORS["gap"], L["gaps"], "square"),
         (COLORS["proposed"], L["proposed"], "circle"),
     ]
     rows = "".join(
@@ -406,7 +504,9 @@ def _boxes(m: folium.Map, L: dict[str, str], title: str | None, subtitle: str | 
         f"border-radius:{'50%' if shape == 'circle' else '2px'}'></span>{html.escape(text)}</div>"
         for c, text, shape in legend_items
     )
-    parts.append(f"<div class='coverage-legend' style='{box}bottom:30px;right:10px'><b>{L['legend']}</b>{rows}</div>")
+    parts.append(
+        f"<div class='coverage-legend' style='{box}bottom:30px;right:10px'><b>{L['legend']}</b>{rows}</div>"
+    )
     if coverage is not None:
         group = _main_group(coverage)
         s = coverage.summary.set_index("group").loc[group]
@@ -416,14 +516,18 @@ def _boxes(m: folium.Map, L: dict[str, str], title: str | None, subtitle: str | 
         ]
         if plan is not None:
             a = plan.after.summary.set_index("group").loc[group]
-            lines.append(f"{L['covered_after']} (+{len(plan.sites)}): <b>{a.covered:,.0f}</b> (<b>{a.covered_share:.1%}</b>)")
+            lines.append(
+                f"{L['covered_after']} (+{len(plan.sites)}): <b>{a.covered:,.0f}</b> (<b>{a.covered_share:.1%}</b>)"
+            )
         if coverage.estimate:
             lines.append(f"<span style='color:#c92a2a'><b>{L['estimate']}</b></span>")
-        parts.append(f"<div class='coverage-summary' style='{box}bottom:30px;left:10px;max-width:40%'>"
-                     f"<b>{L['summary']}</b><br>{'<br>'.join(lines)}</div>")
+        parts.append(
+            f"<div class='coverage-summary' style='{box}bottom:30px;left:10px;max-width:40%'>"
+            f"<b>{L['summary']}</b><br>{'<br>'.join(lines)}</div>"
+        )
     m.get_root().html.add_child(Element("".join(parts)))
     attribution = MacroElement()
-    attribution._template = Template(  # noqa: SLF001 (branca's documented extension point)
+    attribution._template = Template(
         "{% macro script(this, kwargs) %}"
         f"{{{{ this._parent.get_name() }}}}.attributionControl.addAttribution({json.dumps(ATTRIBUTION)});"
         "{% endmacro %}"
@@ -434,6 +538,6 @@ def _boxes(m: folium.Map, L: dict[str, str], title: str | None, subtitle: str | 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:
     """Write the map as one HTML file (offline by default: no network needed to open it)."""
-    from ._offline import save_html  # noqa: PLC0415
+    from ._offline import save_html
 
     return save_html(m, path, offline=offline)

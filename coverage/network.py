@@ -313,7 +313,9 @@ def network_from_graph(
     highways: list[str] = []
     self_loops = 0
     edge_iter = (
-        G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, 0, d) for u, v, d in G.edges(data=True))
+        G.edges(keys=True, data=True)
+        if G.is_multigraph()
+        else ((u, v, 0, d) for u, v, d in G.edges(data=True))
     )
     for u, v, _key, data in edge_iter:
         reason = exclusion_reason(data)
@@ -336,8 +338,7 @@ def network_from_graph(
         highways.append(_tag_values(data.get("highway"))[0])
     if not us:
         raise CoverageInputError(
-            f"{desc}: no walkable edge is left after removing {removed}; is this a walking or "
-            "street network?"
+            f"{desc}: no walkable edge is left after removing {removed}; is this a walking or street network?"
         )
 
     u_arr = np.asarray(us, dtype=np.int64)
@@ -565,7 +566,7 @@ def load_network(
     >>> net.crs.to_epsg()  # doctest: +SKIP
     32650
     """
-    from coverage import osm  # noqa: PLC0415  (osmnx import is slow; only when loading)
+    from coverage import osm
 
     key = None
     path = None
@@ -604,7 +605,7 @@ def _describe(source: object) -> str:
 
 def _download(fetch: Callable[[], nx.MultiDiGraph]) -> nx.MultiDiGraph:
     """Run an osmnx download, turning a missing connection into a clear error."""
-    import requests  # noqa: PLC0415
+    import requests
 
     try:
         return fetch()
@@ -617,15 +618,13 @@ def _download(fetch: Callable[[], nx.MultiDiGraph]) -> nx.MultiDiGraph:
         ) from exc
 
 
-def network_from_place(
-    query: str | dict[str, str] | list[str], *, largest_only: bool = True
-) -> WalkNetwork:
+def network_from_place(query: str | dict[str, str] | list[str], *, largest_only: bool = True) -> WalkNetwork:
     """Download a walking network for a place name with osmnx (needs internet).
 
     A thin wrapper over :func:`osmnx.graph_from_place` with
     ``network_type="walk"``, then :func:`network_from_graph`.
     """
-    import osmnx as ox  # noqa: PLC0415
+    import osmnx as ox
 
     G = _download(lambda: ox.graph_from_place(query, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source=f"OSM place {query!r}")
@@ -635,17 +634,15 @@ def network_from_polygon(
     polygon: shapely.Polygon | shapely.MultiPolygon, *, largest_only: bool = True
 ) -> WalkNetwork:
     """Download a walking network inside a lon/lat polygon with osmnx (needs internet)."""
-    import osmnx as ox  # noqa: PLC0415
+    import osmnx as ox
 
     G = _download(lambda: ox.graph_from_polygon(polygon, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source="OSM polygon")
 
 
-def network_from_bbox(
-    bbox: tuple[float, float, float, float], *, largest_only: bool = True
-) -> WalkNetwork:
+def network_from_bbox(bbox: tuple[float, float, float, float], *, largest_only: bool = True) -> WalkNetwork:
     """Download a walking network in a (left, bottom, right, top) lon/lat box (needs internet)."""
-    import osmnx as ox  # noqa: PLC0415
+    import osmnx as ox
 
     G = _download(lambda: ox.graph_from_bbox(bbox, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source=f"OSM bbox {bbox}")

@@ -360,9 +360,7 @@ def _resolve(source: Source) -> _Resolved:
             )
             raise CoverageInputError(msg)
     names = ", ".join(str(path) for path in paths)
-    return _Resolved(
-        "json", paths, is_folder=False, description=f"{len(paths)} Overpass JSON files: {names}"
-    )
+    return _Resolved("json", paths, is_folder=False, description=f"{len(paths)} Overpass JSON files: {names}")
 
 
 @contextmanager
@@ -424,9 +422,7 @@ def _read_graphml(path: Path, *, notes: list[str]) -> nx.MultiDiGraph:
 
     graph = _graphml_to_wgs84(graph, path=path, notes=notes)
 
-    no_length = [
-        (u, v, k) for u, v, k, data in graph.edges(keys=True, data=True) if "length" not in data
-    ]
+    no_length = [(u, v, k) for u, v, k, data in graph.edges(keys=True, data=True) if "length" not in data]
     if no_length:
         ox.distance.add_edge_lengths(graph, edges=no_length)
         notes.append(
@@ -457,9 +453,7 @@ def _graphml_to_wgs84(graph: nx.MultiDiGraph, *, path: Path, notes: list[str]) -
     try:
         crs = pyproj.CRS.from_user_input(crs_value)
     except pyproj.exceptions.CRSError as exc:
-        msg = (
-            f"{path}: the graph's crs {crs_value!r} is not a valid CRS ({exc}); fix G.graph['crs']."
-        )
+        msg = f"{path}: the graph's crs {crs_value!r} is not a valid CRS ({exc}); fix G.graph['crs']."
         raise CoverageInputError(msg) from exc
     if crs.to_epsg() == 4326:
         return graph
@@ -484,9 +478,7 @@ def _read_osm_file(path: Path, *, file_format: str) -> _OsmData:
     label = "OSM PBF" if file_format == "pbf" else "OSM XML"
     try:
         processor = (
-            osmium.FileProcessor(
-                osmium.io.File(str(path), file_format), osmium.osm.NODE | osmium.osm.WAY
-            )
+            osmium.FileProcessor(osmium.io.File(str(path), file_format), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations()
             .with_filter(osmium.filter.KeyFilter("highway", *node_keys))
         )
@@ -678,9 +670,7 @@ def _read_overpass(paths: Sequence[Path], *, notes: list[str]) -> tuple[_OsmData
                 for ref, point in zip(refs, geometry, strict=True):
                     if isinstance(point, dict) and "lat" in point and "lon" in point:
                         lonlat.setdefault(ref, (float(point["lon"]), float(point["lat"])))
-            data.ways.append(
-                (element["id"], refs, {k: str(tags[k]) for k in way_keys if k in tags})
-            )
+            data.ways.append((element["id"], refs, {k: str(tags[k]) for k in way_keys if k in tags}))
     if not data.ways:
         msg = (
             f"{where}: the Overpass JSON holds no ways with a 'highway' tag. Query streets "
@@ -754,11 +744,7 @@ def _build_graph(data: _OsmData, *, path_text: str, notes: list[str]) -> nx.Mult
         notes.append(
             f"{path_text}: {clipped_ways:,} highway ways reference {len(missing_nodes):,} nodes "
             "that are not in the data (a clipped extract); they were cut at the missing nodes"
-            + (
-                f" and {gone:,} of them, with no 2 consecutive nodes left, were dropped"
-                if gone
-                else ""
-            )
+            + (f" and {gone:,} of them, with no 2 consecutive nodes left, were dropped" if gone else "")
             + ". To keep whole ways, cut extracts with `osmium extract --strategy complete_ways` "
             "or query Overpass with `(._;>;);`."
         )

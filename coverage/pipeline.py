@@ -78,7 +78,9 @@ def _filtered(frame: pd.DataFrame, rule: dict[str, Any] | None, section: str) ->
     mask = np.ones(len(frame), dtype=bool)
     for col, wanted in rule.items():
         if col not in frame.columns:
-            raise CoverageInputError(f"[{section}] filter: no column {col!r}; columns are {list(frame.columns)}.")
+            raise CoverageInputError(
+                f"[{section}] filter: no column {col!r}; columns are {list(frame.columns)}."
+            )
         mask &= _matches(frame[col], wanted, f"[{section}] filter {col}")
     if not mask.any():
         raise CoverageInputError(f"[{section}] filter {rule} keeps no row; check the values.")
@@ -93,11 +95,13 @@ def _matches(column: pd.Series, wanted: Any, where: str) -> Any:
     if isinstance(wanted, str):
         for op, func in _OPS.items():
             if wanted.startswith(op):
-                rhs = wanted[len(op):].strip()
+                rhs = wanted[len(op) :].strip()
                 try:
                     value = float(rhs)
                 except ValueError as exc:
-                    raise CoverageInputError(f"{where} = {wanted!r}: compare with a number, e.g. '>0'.") from exc
+                    raise CoverageInputError(
+                        f"{where} = {wanted!r}: compare with a number, e.g. '>0'."
+                    ) from exc
                 numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
                 return func(numbers, value) & np.isfinite(numbers)
     values = wanted if isinstance(wanted, list) else [wanted]
@@ -108,12 +112,18 @@ def load_scenario_halls(sc: Scenario, net: WalkNetwork) -> tuple[gpd.GeoDataFram
     """Read, filter and (optionally) clip the halls to the network area."""
     cfg = sc["halls"]
     if cfg["file"] is None:
-        empty = gpd.GeoDataFrame({"site_id": pd.Series([], dtype=str), "name": pd.Series([], dtype=str)},
-                                 geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        empty = gpd.GeoDataFrame(
+            {"site_id": pd.Series([], dtype=str), "name": pd.Series([], dtype=str)},
+            geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        )
         return empty, "no existing halls: the question is where halls should go."
     sites = read_sites(
-        cfg["file"], id_col=cfg["id_col"], name_col=cfg["name_col"], lon_col=cfg["lon_col"],
-        lat_col=cfg["lat_col"], crs=cfg["crs"],
+        cfg["file"],
+        id_col=cfg["id_col"],
+        name_col=cfg["name_col"],
+        lon_col=cfg["lon_col"],
+        lat_col=cfg["lat_col"],
+        crs=cfg["crs"],
     )
     sites = _filtered(sites, cfg["filter"], "halls").reset_index(drop=True)
     note = f"{len(sites)} {cfg['label']}"
@@ -141,11 +151,17 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
             polys = _filtered(gpd.read_file(cfg["area_file"]), cfg["area_filter"], "demand").to_crs(net.crs)
             hull = shapely.convex_hull(shapely.multilinestrings(list(net.edge_geometry)))
             area = shapely.intersection(polys.union_all(), hull)
-        units = dm.estimate_demand_along_streets(net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"])
+        units = dm.estimate_demand_along_streets(
+            net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"]
+        )
         if cfg["source_note"]:
-            units.attrs["estimate_note"] = f"{units.attrs.get('estimate_note', '')} Source: {cfg['source_note']}".strip()
+            units.attrs["estimate_note"] = (
+                f"{units.attrs.get('estimate_note', '')} Source: {cfg['source_note']}".strip()
+            )
     elif kind == "hexagons":
-        polys = dm.read_h3_hexagons(cfg["file"], id_col=cfg["id_col"] or "id", population_col=cfg["population_col"])
+        polys = dm.read_h3_hexagons(
+            cfg["file"], id_col=cfg["id_col"] or "id", population_col=cfg["population_col"]
+        )
         units = _from_polygons(polys, cfg, net)
     elif kind == "grid":
         polys = dm.read_population_grid(cfg["file"], population_col=cfg["population_col"])
@@ -168,8 +184,11 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
 def _from_polygons(polys: gpd.GeoDataFrame, cfg: dict[str, Any], net: WalkNetwork) -> gpd.GeoDataFrame:
     id_col = cfg["id_col"] or ("id" if "id" in polys.columns else None)
     return dm.demand_from_polygons(
-        polys, population_col=cfg["population_col"] if cfg["population_col"] in polys.columns else "population",
-        id_col=id_col, method=cfg["method"], edges=net if cfg["method"] == "streets" else None,
+        polys,
+        population_col=cfg["population_col"] if cfg["population_col"] in polys.columns else "population",
+        id_col=id_col,
+        method=cfg["method"],
+        edges=net if cfg["method"] == "streets" else None,
         spacing_m=cfg["spacing_m"],
     )
 
@@ -194,8 +213,12 @@ def run_scenario(
     if "service_areas" in steps and result.halls is not None and len(result.halls):
         with _step(result, "service_areas", progress):
             result.areas = service_areas(
-                net, result.halls, [float(r) for r in radii], buffer_m=float(sc["service_areas"]["buffer_m"]),
-                resolution_m=sc["service_areas"]["resolution_m"], max_snap_m=float(top["max_snap_m"]),
+                net,
+                result.halls,
+                [float(r) for r in radii],
+                buffer_m=float(sc["service_areas"]["buffer_m"]),
+                resolution_m=sc["service_areas"]["resolution_m"],
+                max_snap_m=float(top["max_snap_m"]),
             )
     if "demand" in steps:
         with _step(result, "demand", progress):
@@ -204,11 +227,16 @@ def run_scenario(
         with _step(result, "coverage", progress):
             areas = gpd.read_file(sc["areas"]["file"]) if sc["areas"]["file"] is not None else None
             result.coverage = assess_coverage(
-                net, result.halls, result.demand, _main_radius([float(r) for r in radii]),
-                max_snap_m=float(top["max_snap_m"]), areas=areas, area_name_col=sc["areas"]["name_col"],
+                net,
+                result.halls,
+                result.demand,
+                _main_radius([float(r) for r in radii]),
+                max_snap_m=float(top["max_snap_m"]),
+                areas=areas,
+                area_name_col=sc["areas"]["name_col"],
             )
     if "plan" in steps and sc["plan"]["enabled"] and result.coverage is not None:
-        from .plan import plan_from_scenario  # noqa: PLC0415
+        from .plan import plan_from_scenario
 
         with _step(result, "plan", progress):
             result.plan = plan_from_scenario(sc, net, result.halls, result.coverage)

@@ -24,7 +24,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 
 from . import optimize as opt
 from ._errors import CoverageInputError, CoverageWarning
@@ -56,10 +55,10 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = 50.0) -> gpd.GeoD
         ``candidate_id`` (``n<k>``), ``source`` = ``"network"``, points in the
         network's CRS.
     """
-    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415
-    from sklearn.neighbors import radius_neighbors_graph  # noqa: PLC0415
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.neighbors import radius_neighbors_graph
 
-    from ._geometry import sample_pieces  # noqa: PLC0415
+    from ._geometry import sample_pieces
 
     if not (math.isfinite(spacing_m) and spacing_m > 0):
         raise CoverageInputError(f"spacing_m={spacing_m!r}: give a spacing > 0 m (50 m is usual).")
@@ -142,7 +141,11 @@ def build_candidates(
                 f"duplicate candidate site ids {sorted(set(dup))[:10]}; give every possible site a unique id."
             )
         file_c = gpd.GeoDataFrame(
-            {"candidate_id": [f"site-{i}" for i in ids], "source": "file", "name": sites.get("name", ids).astype(str).to_numpy()},
+            {
+                "candidate_id": [f"site-{i}" for i in ids],
+                "source": "file",
+                "name": sites.get("name", ids).astype(str).to_numpy(),
+            },
             geometry=sites.geometry.to_crs(net.crs).to_numpy(),
             crs=net.crs,
         )
@@ -253,7 +256,11 @@ class SitePlan:
         b = self.before.summary.set_index("group").loc[self.group]
         a = self.after.summary.set_index("group").loc[self.group]
         sel = self.selection
-        cert = "proven optimal" if sel.optimal else f"within {sel.gap:.2%} of optimal (bound {sel.upper_bound:,.0f})"
+        cert = (
+            "proven optimal"
+            if sel.optimal
+            else f"within {sel.gap:.2%} of optimal (bound {sel.upper_bound:,.0f})"
+        )
         text = (
             f"{len(self.sites)} new site(s) raise coverage of {self.group} from {b.covered:,.0f} "
             f"({b.covered_share:.1%}) to {a.covered:,.0f} ({a.covered_share:.1%}), +{a.covered - b.covered:,.0f}; "
@@ -343,12 +350,17 @@ def plan_sites(
     counts: dict[str, int] = {}
     if candidates is None:
         candidates, counts = build_candidates(
-            net, network_spacing_m=spacing_m or None, gaps=before.gaps if use_gaps else None,
-            sites=candidate_sites, exclude=exclude,
+            net,
+            network_spacing_m=spacing_m or None,
+            gaps=before.gaps if use_gaps else None,
+            sites=candidate_sites,
+            exclude=exclude,
         )
     elif candidates["candidate_id"].astype(str).duplicated().any():
         dup = candidates.loc[candidates["candidate_id"].astype(str).duplicated(keep=False), "candidate_id"]
-        raise CoverageInputError(f"duplicate candidate ids {sorted(set(dup.astype(str)))[:10]}; make them unique.")
+        raise CoverageInputError(
+            f"duplicate candidate ids {sorted(set(dup.astype(str)))[:10]}; make them unique."
+        )
     candidates = candidates.to_crs(net.crs).reset_index(drop=True)
     cand_snap = snap_points(net, candidates, max_snap_m=max_snap_m)
     off = np.flatnonzero(~cand_snap.ok)
@@ -375,21 +387,27 @@ def plan_sites(
     counts["demand_units"] = len(units)
     already = (units["status"].astype(str) == "covered").to_numpy()
     if k > len(candidates):
-        raise CoverageInputError(f"k={k} is more than the {len(candidates)} candidate sites; lower k or add candidates.")
+        raise CoverageInputError(
+            f"k={k} is more than the {len(candidates)} candidate sites; lower k or add candidates."
+        )
 
     t = time.perf_counter()
-    selection = opt.max_coverage(cover, weights, k, already_covered=already, method=method, time_limit_s=time_limit_s)
+    selection = opt.max_coverage(
+        cover, weights, k, already_covered=already, method=method, time_limit_s=time_limit_s
+    )
     timings["max_coverage"] = time.perf_counter() - t
     target = None
     target_note = ""
     if target_share is not None:
         t = time.perf_counter()
         try:
-            target = opt.target_coverage(cover, weights, target_share=target_share, already_covered=already,
-                                         time_limit_s=time_limit_s)
+            target = opt.target_coverage(
+                cover, weights, target_share=target_share, already_covered=already, time_limit_s=time_limit_s
+            )
             target_note = (
                 f"Reaching {target_share:.0%} of weighted residents takes {len(target.sites)} new site(s)"
-                + ("" if target.optimal else f" (best found; gap {target.gap:.1%})") + "."
+                + ("" if target.optimal else f" (best found; gap {target.gap:.1%})")
+                + "."
             )
         except CoverageInputError as exc:
             target_note = f"The {target_share:.0%} target cannot be met: {exc}"
@@ -397,8 +415,14 @@ def plan_sites(
     curve = pd.DataFrame()
     if k_max is not None:
         t = time.perf_counter()
-        curve = opt.coverage_curve(cover, weights, min(k_max, len(candidates)), already_covered=already,
-                                   method=method, time_limit_s=time_limit_s)
+        curve = opt.coverage_curve(
+            cover,
+            weights,
+            min(k_max, len(candidates)),
+            already_covered=already,
+            method=method,
+            time_limit_s=time_limit_s,
+        )
         timings["curve"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -409,20 +433,37 @@ def plan_sites(
     sites["cumulative_population"] = np.cumsum(sites["marginal_population"].to_numpy())
     new_halls = gpd.GeoDataFrame(
         {"site_id": sites["candidate_id"].astype(str), "name": [f"New site {r}" for r in sites["rank"]]},
-        geometry=sites.geometry.to_numpy(), crs=net.crs,
+        geometry=sites.geometry.to_numpy(),
+        crs=net.crs,
     )
     new_areas = service_areas(net, new_halls, radius, max_snap_m=max_snap_m) if len(new_halls) else None
     combined = _combine_halls(halls, new_halls, net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)  # already reported for the existing halls
-        after = assess_coverage(net, combined, units[list(_demand_columns(units))], radius, max_snap_m=max_snap_m,
-                                areas=areas, area_name_col=area_name_col)
+        after = assess_coverage(
+            net,
+            combined,
+            units[list(_demand_columns(units))],
+            radius,
+            max_snap_m=max_snap_m,
+            areas=areas,
+            area_name_col=area_name_col,
+        )
     timings["after"] = time.perf_counter() - t
     _check_consistency(before, after, selection, units, weights)
     return SitePlan(
         sites=gpd.GeoDataFrame(sites, geometry="geometry", crs=net.crs),
-        areas=new_areas, selection=selection, target=target, target_note=target_note, curve=curve,
-        before=before, after=after, candidates=candidates, group=group, counts=counts, timings=timings,
+        areas=new_areas,
+        selection=selection,
+        target=target,
+        target_note=target_note,
+        curve=curve,
+        before=before,
+        after=after,
+        candidates=candidates,
+        group=group,
+        counts=counts,
+        timings=timings,
     )
 
 
@@ -431,12 +472,16 @@ def _demand_columns(units: gpd.GeoDataFrame) -> list[str]:
     return [c for c in keep if c in units.columns]
 
 
-def _weights(units: gpd.GeoDataFrame, group: str, group_weights: dict[str, float] | None) -> npt.NDArray[np.float64]:
+def _weights(
+    units: gpd.GeoDataFrame, group: str, group_weights: dict[str, float] | None
+) -> npt.NDArray[np.float64]:
     groups = units["group"].astype(str).to_numpy()
     gw = group_weights if group_weights is not None else {group: 1.0}
     unknown = set(gw) - set(groups)
     if unknown:
-        raise CoverageInputError(f"group_weights name groups not in the demand: {sorted(unknown)}; groups are {sorted(set(groups))}.")
+        raise CoverageInputError(
+            f"group_weights name groups not in the demand: {sorted(unknown)}; groups are {sorted(set(groups))}."
+        )
     w = np.zeros(len(units))
     for g, value in gw.items():
         if not (math.isfinite(value) and value >= 0):
@@ -446,13 +491,20 @@ def _weights(units: gpd.GeoDataFrame, group: str, group_weights: dict[str, float
 
 
 def _combine_halls(halls: gpd.GeoDataFrame, new: gpd.GeoDataFrame, net: WalkNetwork) -> gpd.GeoDataFrame:
-    old = halls[["site_id", "name", "geometry"]].to_crs(net.crs) if len(halls) else halls.iloc[0:0][["site_id", "name", "geometry"]]
+    old = (
+        halls[["site_id", "name", "geometry"]].to_crs(net.crs)
+        if len(halls)
+        else halls.iloc[0:0][["site_id", "name", "geometry"]]
+    )
     combined = pd.concat([old, new], ignore_index=True)
     return gpd.GeoDataFrame(combined, geometry="geometry", crs=net.crs)
 
 
 def _check_consistency(
-    before: CoverageResult, after: CoverageResult, selection: Any, units: gpd.GeoDataFrame,
+    before: CoverageResult,
+    after: CoverageResult,
+    selection: Any,
+    units: gpd.GeoDataFrame,
     weights: npt.NDArray[np.float64],
 ) -> None:
     """The optimizer's objective must equal what the new sites add on the network."""
@@ -466,18 +518,29 @@ def _check_consistency(
         )
 
 
-def plan_from_scenario(sc: Any, net: WalkNetwork, halls: gpd.GeoDataFrame, before: CoverageResult) -> SitePlan:
+def plan_from_scenario(
+    sc: Any, net: WalkNetwork, halls: gpd.GeoDataFrame, before: CoverageResult
+) -> SitePlan:
     """Run :func:`plan_sites` with the options of a scenario's ``[plan]`` section."""
-    from .sites import read_sites  # noqa: PLC0415
+    from .sites import read_sites
 
     cfg = sc["plan"]
     sources = cfg["candidates"] if isinstance(cfg["candidates"], list) else [cfg["candidates"]]
     file_sites = read_sites(cfg["candidate_file"]) if "file" in sources else None
     exclude = gpd.read_file(cfg["exclude_file"]) if cfg["exclude_file"] is not None else None
     return plan_sites(
-        net, halls, before, k=int(cfg["k"]), k_max=int(cfg["k_max"]), target_share=float(cfg["target_share"]),
-        spacing_m=float(cfg["spacing_m"]) if "network" in sources else 0.0, use_gaps="gaps" in sources,
-        candidate_sites=file_sites, exclude=exclude, method=cfg["method"], time_limit_s=float(cfg["time_limit_s"]),
+        net,
+        halls,
+        before,
+        k=int(cfg["k"]),
+        k_max=int(cfg["k_max"]),
+        target_share=float(cfg["target_share"]),
+        spacing_m=float(cfg["spacing_m"]) if "network" in sources else 0.0,
+        use_gaps="gaps" in sources,
+        candidate_sites=file_sites,
+        exclude=exclude,
+        method=cfg["method"],
+        time_limit_s=float(cfg["time_limit_s"]),
         max_snap_m=float(sc[""]["max_snap_m"]),
         areas=gpd.read_file(sc["areas"]["file"]) if sc["areas"]["file"] is not None else None,
         area_name_col=sc["areas"]["name_col"],

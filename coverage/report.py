@@ -14,7 +14,9 @@ from .assess import _plain
 from .pipeline import RunResult
 
 
-def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
+def write_outputs(
+    result: RunResult, out_dir: str | os.PathLike[str], *, lang: str | None = None
+) -> dict[str, Path]:
     """Write everything a run produced into ``out_dir``.
 
     Files: ``map.html`` (offline unless the scenario says otherwise),
@@ -36,27 +38,44 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: s
         gpkg.unlink()
     layers = _layers(result)
     for name, frame in layers.items():
-        gdf = frame if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns else gpd.GeoDataFrame(frame, geometry=None)
+        gdf = (
+            frame
+            if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+            else gpd.GeoDataFrame(frame, geometry=None)
+        )
         _plain(gdf).to_file(gpkg, layer=name, driver="GPKG")
     written["gpkg"] = gpkg
     tables = out / "tables"
     tables.mkdir(exist_ok=True)
     for name, frame in layers.items():
-        table = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns else pd.DataFrame(frame)
+        table = (
+            pd.DataFrame(frame.drop(columns=frame.geometry.name))
+            if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+            else pd.DataFrame(frame)
+        )
         path = tables / f"{name}.csv"
         table.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
         written[f"csv:{name}"] = path
     if result.network is not None:
-        from .maps import coverage_map, save_map  # noqa: PLC0415
+        from .maps import coverage_map, save_map
 
         boundary = None
         if sc["demand"]["area_file"] is not None:
-            from .pipeline import _filtered  # noqa: PLC0415
+            from .pipeline import _filtered
 
-            boundary = _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
+            boundary = _filtered(
+                gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand"
+            )
         m = coverage_map(
-            result.network, service=result.areas, coverage=result.coverage, plan=result.plan,
-            halls=result.halls, boundary=boundary, title=sc.name, subtitle=result.halls_note, lang=lang,
+            result.network,
+            service=result.areas,
+            coverage=result.coverage,
+            plan=result.plan,
+            halls=result.halls,
+            boundary=boundary,
+            title=sc.name,
+            subtitle=result.halls_note,
+            lang=lang,
         )
         written["map"] = save_map(m, out / "map.html", offline=bool(sc["map"]["offline"]))
     summary = out / "summary.md"
@@ -114,24 +133,57 @@ def summary_markdown(result: RunResult) -> str:
         lines.append("")
     cov = result.coverage
     if cov is not None:
-        lines += ["## Coverage", "", cov.headline(), "", _md_table(cov.summary[[
-            "group", "total", "covered", "covered_share", "circle_covered", "circle_share",
-            "circle_overstatement_pp", "uncovered", "unreachable"]]), ""]
+        lines += [
+            "## Coverage",
+            "",
+            cov.headline(),
+            "",
+            _md_table(
+                cov.summary[
+                    [
+                        "group",
+                        "total",
+                        "covered",
+                        "covered_share",
+                        "circle_covered",
+                        "circle_share",
+                        "circle_overstatement_pp",
+                        "uncovered",
+                        "unreachable",
+                    ]
+                ]
+            ),
+            "",
+        ]
         if cov.areas is not None:
             lines += ["### By area", "", _md_table(cov.areas), ""]
         if len(cov.gaps):
             lines += ["### Largest gaps", "", _md_table(cov.gaps.drop(columns="geometry").head(10)), ""]
     plan = result.plan
     if plan is not None:
-        lines += ["## Proposed sites", "", plan.headline(), "",
-                  _md_table(plan.sites.drop(columns="geometry")), ""]
+        lines += [
+            "## Proposed sites",
+            "",
+            plan.headline(),
+            "",
+            _md_table(plan.sites.drop(columns="geometry")),
+            "",
+        ]
         if len(plan.curve):
             lines += ["### Coverage curve", "", _md_table(plan.curve), ""]
     if result.warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
     if result.timings:
-        lines += ["## Step times", "", _md_table(pd.DataFrame(
-            {"step": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]})), ""]
+        lines += [
+            "## Step times",
+            "",
+            _md_table(
+                pd.DataFrame(
+                    {"step": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]}
+                )
+            ),
+            "",
+        ]
     lines += ["Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(lines)
 

@@ -110,7 +110,9 @@ class ServiceAreas:
         )
 
     def _repr_html_(self) -> str:
-        table = self.areas.drop(columns="geometry").head(20).to_html(index=False, float_format="{:,.0f}".format)
+        table = (
+            self.areas.drop(columns="geometry").head(20).to_html(index=False, float_format="{:,.0f}".format)
+        )
         return f"<p><b>{self!r}</b></p>{table}"
 
 
@@ -133,7 +135,9 @@ def reached_segments(
     seg_len = aug.seg_length
     n_seg = seg_len.size
     cells = max(aug.n_nodes, n_seg)
-    for start, block in bounded_blocks(aug, sources, limit=radius_m, max_cells=20_000_000 * aug.n_nodes // cells):
+    for start, block in bounded_blocks(
+        aug, sources, limit=radius_m, max_cells=20_000_000 * aug.n_nodes // cells
+    ):
         da = block[:, aug.seg_a]
         db = block[:, aug.seg_b]
         hit_i, hit_s = np.nonzero((da <= radius_m) | (db <= radius_m))
@@ -256,8 +260,12 @@ def service_areas(
             frame.insert(3, "minutes", float(mins[k]))
         frame["area_vs_circle"] = frame["area_m2"] / frame["circle_area_m2"]
         rows.append(gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(polys, crs=net.crs)))
-        urow = {"radius_m": float(r), "halls": int(ok.size), "reached_length_m": union_len,
-                "area_m2": float(shapely.area(union_geom))}
+        urow = {
+            "radius_m": float(r),
+            "halls": int(ok.size),
+            "reached_length_m": union_len,
+            "area_m2": float(shapely.area(union_geom)),
+        }
         if mins is not None:
             urow["minutes"] = float(mins[k])
         unions.append(gpd.GeoDataFrame([urow], geometry=gpd.GeoSeries([union_geom], crs=net.crs)))
@@ -316,7 +324,10 @@ def _pieces(
     from_a = ~full & (ra > 0)
     from_b = ~full & (rb > 0)
     access = np.stack(
-        [np.column_stack([snap.x[ok], snap.y[ok]]), np.column_stack([snap.snapped_x[ok], snap.snapped_y[ok]])],
+        [
+            np.column_stack([snap.x[ok], snap.y[ok]]),
+            np.column_stack([snap.snapped_x[ok], snap.snapped_y[ok]]),
+        ],
         axis=1,
     )
     return _Pieces(
@@ -361,6 +372,8 @@ def _union_reached_length(seg: IntArray, ra: FloatArray, rb: FloatArray, seg_len
     """Street length reached by at least one source (union of intervals per segment)."""
     if seg.size == 0:
         return 0.0
-    frame = pd.DataFrame({"seg": seg, "ra": np.minimum(ra, seg_len), "rb": np.minimum(rb, seg_len), "len": seg_len})
+    frame = pd.DataFrame(
+        {"seg": seg, "ra": np.minimum(ra, seg_len), "rb": np.minimum(rb, seg_len), "len": seg_len}
+    )
     g = frame.groupby("seg", sort=False).agg(ra=("ra", "max"), rb=("rb", "max"), len=("len", "first"))
     return float(np.minimum(g["len"], g["ra"] + g["rb"]).sum())

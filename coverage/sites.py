@@ -122,9 +122,7 @@ def _read_table(
             if isinstance(data, dict):
                 records = next((v for v in data.values() if isinstance(v, list)), None)
                 if records is None:
-                    raise CoverageInputError(
-                        f"{label}: JSON is neither GeoJSON nor a list of records."
-                    )
+                    raise CoverageInputError(f"{label}: JSON is neither GeoJSON nor a list of records.")
                 data = records
             return pd.json_normalize(data)
         return gpd.read_file(path, layer=layer)
@@ -189,9 +187,7 @@ def _points_from_columns(
     return gdf
 
 
-def _points_from_geometry(
-    frame: gpd.GeoDataFrame, *, label: str, crs: str, crs_key: str
-) -> gpd.GeoDataFrame:
+def _points_from_geometry(frame: gpd.GeoDataFrame, *, label: str, crs: str, crs_key: str) -> gpd.GeoDataFrame:
     gdf = frame
     empty = np.flatnonzero(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
     if empty.size:
@@ -208,8 +204,9 @@ def _points_from_geometry(
     if crs_key in ("gcj02", "bd09"):
         lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
         x, y = to_wgs84(lon, lat, crs)
-        gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name),
-                               geometry=gpd.points_from_xy(x, y, crs="EPSG:4326"))
+        gdf = gpd.GeoDataFrame(
+            gdf.drop(columns=gdf.geometry.name), geometry=gpd.points_from_xy(x, y, crs="EPSG:4326")
+        )
     else:
         if gdf.crs is None:
             gdf = gdf.set_crs(crs)
@@ -219,7 +216,9 @@ def _points_from_geometry(
     return gdf
 
 
-def _with_ids(gdf: gpd.GeoDataFrame, *, label: str, id_col: str | None, name_col: str | None) -> gpd.GeoDataFrame:
+def _with_ids(
+    gdf: gpd.GeoDataFrame, *, label: str, id_col: str | None, name_col: str | None
+) -> gpd.GeoDataFrame:
     gdf = gdf.reset_index(drop=True)
     if id_col is not None:
         if id_col not in gdf.columns:
@@ -317,9 +316,7 @@ def snap_points(
     """
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     if geoms.crs is None:
-        raise CoverageInputError(
-            "points have no CRS; set it with .set_crs('EPSG:4326') (or their real CRS)."
-        )
+        raise CoverageInputError("points have no CRS; set it with .set_crs('EPSG:4326') (or their real CRS).")
     if not np.isfinite(max_snap_m) or max_snap_m < 0:
         raise CoverageInputError(f"max_snap_m={max_snap_m!r}: give a distance in metres >= 0.")
     proj = geoms.to_crs(net.crs).to_numpy()
@@ -447,7 +444,10 @@ def _explain_far(net: WalkNetwork, sites: gpd.GeoDataFrame, max_snap_m: float) -
     sxs, sys_ = swapped.x.to_numpy(), swapped.y.to_numpy()
     pad = max_snap_m
     inside = (
-        (sxs >= bounds[0] - pad) & (sxs <= bounds[2] + pad) & (sys_ >= bounds[1] - pad) & (sys_ <= bounds[3] + pad)
+        (sxs >= bounds[0] - pad)
+        & (sxs <= bounds[2] + pad)
+        & (sys_ >= bounds[1] - pad)
+        & (sys_ <= bounds[3] + pad)
     )
     if np.isfinite(sxs).all() and inside.mean() > 0.5:
         raise CoverageInputError(

@@ -80,9 +80,7 @@ class BrowserResult:
     @property
     def clean(self) -> bool:
         """True if nothing went wrong: no errors, no blocked or failed requests."""
-        return not (
-            self.console_errors or self.page_errors or self.blocked_requests or self.failed_requests
-        )
+        return not (self.console_errors or self.page_errors or self.blocked_requests or self.failed_requests)
 
 
 def _unavailable(reason: str) -> None:
@@ -182,9 +180,7 @@ def render_in_chromium(
             if wait_for_selector:
                 page.wait_for_selector(wait_for_selector, state="attached")
             # Let Leaflet finish its first layout before probing and shooting.
-            page.evaluate(
-                "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
-            )
+            page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
             for name, script in (evaluate or {}).items():
                 result.values[name] = page.evaluate(script)
             page.screenshot(path=str(shot))

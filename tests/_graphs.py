@@ -24,7 +24,10 @@ def line_graph(lengths: list[float], *, y: float = 0.0, start_id: int = 1) -> nx
 def points(xy: list[tuple[float, float]], *, prefix: str = "h") -> gpd.GeoDataFrame:
     """Points in the test CRS with ids h0, h1, ..."""
     return gpd.GeoDataFrame(
-        {"site_id": [f"{prefix}{i}" for i in range(len(xy))], "name": [f"{prefix}{i}" for i in range(len(xy))]},
+        {
+            "site_id": [f"{prefix}{i}" for i in range(len(xy))],
+            "name": [f"{prefix}{i}" for i in range(len(xy))],
+        },
         geometry=[shapely.Point(x, y) for x, y in xy],
         crs=CRS,
     )

@@ -19,10 +19,17 @@ from tests._graphs import CRS, line_graph, points
 from tests.test_service_areas import base_graph, grid_network
 
 
-def demand(xy: list[tuple[float, float]], pop: list[float] | None = None, group: str = "residents") -> gpd.GeoDataFrame:
+def demand(
+    xy: list[tuple[float, float]], pop: list[float] | None = None, group: str = "residents"
+) -> gpd.GeoDataFrame:
     pop = pop if pop is not None else [10.0] * len(xy)
     return gpd.GeoDataFrame(
-        {"demand_id": [f"d{i}" for i in range(len(xy))], "group": group, "population": pop, "estimate": False},
+        {
+            "demand_id": [f"d{i}" for i in range(len(xy))],
+            "group": group,
+            "population": pop,
+            "estimate": False,
+        },
         geometry=[shapely.Point(x, y) for x, y in xy],
         crs=CRS,
     )
@@ -30,7 +37,9 @@ def demand(xy: list[tuple[float, float]], pop: list[float] | None = None, group:
 
 def test_statuses_on_a_line() -> None:
     net = network_from_graph(line_graph([300.0, 300.0, 300.0]))
-    res = assess_coverage(net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (600.0, 0.0), (450.0, 0.0)]), 500.0)
+    res = assess_coverage(
+        net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (600.0, 0.0), (450.0, 0.0)]), 500.0
+    )
     u = res.units
     assert u["distance_m"].tolist() == pytest.approx([105.0, 600.0, 450.0])
     assert u["status"].astype(str).tolist() == ["covered", "uncovered", "covered"]
@@ -56,7 +65,9 @@ def test_unreachable_far_and_island_without_hall() -> None:
     G.add_edge(10, 11, length=50.0, highway="footway")
     net = network_from_graph(G, largest_only=False)
     with pytest.warns(CoverageWarning, match="too far"):
-        res = assess_coverage(net, points([(0.0, 0.0)]), demand([(50.0, 0.0), (20.0, 1000.0), (0.0, 5000.0)]), 500.0)
+        res = assess_coverage(
+            net, points([(0.0, 0.0)]), demand([(50.0, 0.0), (20.0, 1000.0), (0.0, 5000.0)]), 500.0
+        )
     assert res.units["status"].astype(str).tolist() == ["covered", "unreachable", "unreachable"]
     s = res.summary.iloc[0]
     assert s.units_unreachable == 2
@@ -65,7 +76,9 @@ def test_unreachable_far_and_island_without_hall() -> None:
 
 def test_redundancy_and_per_hall_tables() -> None:
     net = network_from_graph(line_graph([100.0, 100.0]))
-    res = assess_coverage(net, points([(0.0, 0.0), (200.0, 0.0)]), demand([(90.0, 0.0), (150.0, 0.0)], [5.0, 7.0]), 150.0)
+    res = assess_coverage(
+        net, points([(0.0, 0.0), (200.0, 0.0)]), demand([(90.0, 0.0), (150.0, 0.0)], [5.0, 7.0]), 150.0
+    )
     assert res.units["halls_within"].tolist() == [2, 2]
     assert res.units["nearest_site"].tolist() == ["h0", "h1"]
     assert res.halls["population_served"].tolist() == [5.0, 7.0]
@@ -74,8 +87,13 @@ def test_redundancy_and_per_hall_tables() -> None:
 
 def test_groups_reported_separately() -> None:
     net = network_from_graph(line_graph([1000.0]))
-    d = pd.concat([demand([(100.0, 0.0), (900.0, 0.0)], [100.0, 50.0]),
-                   demand([(100.0, 0.0), (900.0, 0.0)], [10.0, 20.0], group="elderly")], ignore_index=True)
+    d = pd.concat(
+        [
+            demand([(100.0, 0.0), (900.0, 0.0)], [100.0, 50.0]),
+            demand([(100.0, 0.0), (900.0, 0.0)], [10.0, 20.0], group="elderly"),
+        ],
+        ignore_index=True,
+    )
     res = assess_coverage(net, points([(0.0, 0.0)]), d, 500.0)
     summary = res.summary.set_index("group")
     assert summary.loc["residents", "covered"] == 100.0
@@ -91,10 +109,19 @@ def test_no_halls_means_nobody_covered() -> None:
 
 def test_areas_table_adds_up() -> None:
     net = network_from_graph(line_graph([1000.0]))
-    areas = gpd.GeoDataFrame({"name": ["west", "east"]},
-                             geometry=[shapely.box(-10, -10, 500, 10), shapely.box(500, -10, 900, 10)], crs=CRS)
-    res = assess_coverage(net, points([(0.0, 0.0)]), demand([(100.0, 0.0), (700.0, 0.0), (950.0, 0.0)]), 500.0,
-                          areas=areas, area_name_col="name")
+    areas = gpd.GeoDataFrame(
+        {"name": ["west", "east"]},
+        geometry=[shapely.box(-10, -10, 500, 10), shapely.box(500, -10, 900, 10)],
+        crs=CRS,
+    )
+    res = assess_coverage(
+        net,
+        points([(0.0, 0.0)]),
+        demand([(100.0, 0.0), (700.0, 0.0), (950.0, 0.0)]),
+        500.0,
+        areas=areas,
+        area_name_col="name",
+    )
     table = res.areas.set_index("area")
     assert table.loc["west", "covered"] == 10.0
     assert table.loc["east", "uncovered"] == 10.0
@@ -133,7 +160,9 @@ def test_demand_in_another_crs_is_reprojected() -> None:
 
 def test_result_round_trips_and_reprs(tmp_path) -> None:
     net = network_from_graph(line_graph([300.0, 300.0, 300.0]))
-    res = assess_coverage(net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (800.0, 0.0), (850.0, 0.0)]), 500.0)
+    res = assess_coverage(
+        net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (800.0, 0.0), (850.0, 0.0)]), 500.0
+    )
     path = res.to_file(tmp_path / "cov.gpkg")
     back = gpd.read_file(path, layer="units")
     assert back["demand_id"].tolist() == res.units["demand_id"].tolist()
@@ -177,7 +206,9 @@ def brute_force_nearest(net: WalkNetwork, halls: gpd.GeoDataFrame, units: gpd.Ge
     return best
 
 
-def random_points(net: WalkNetwork, rng: np.random.Generator, n: int, prefix: str, jitter: float = 20.0) -> gpd.GeoDataFrame:
+def random_points(
+    net: WalkNetwork, rng: np.random.Generator, n: int, prefix: str, jitter: float = 20.0
+) -> gpd.GeoDataFrame:
     idx = rng.choice(net.n_edges, n)
     along = shapely.line_interpolate_point(net.edge_geometry[idx], rng.random(n), normalized=True)
     x = shapely.get_x(along) + rng.normal(0, jitter, n)
@@ -199,7 +230,10 @@ def test_futian_against_brute_force(shared_data) -> None:
     units = random_points(net, rng, 150, "d")
     # Put some residents on the halls' own edges.
     hs = snap_points(net, halls)
-    same = gpd.GeoSeries(shapely.line_interpolate_point(net.edge_geometry[hs.edge], rng.random(6), normalized=True), crs=net.crs)
+    same = gpd.GeoSeries(
+        shapely.line_interpolate_point(net.edge_geometry[hs.edge], rng.random(6), normalized=True),
+        crs=net.crs,
+    )
     units.loc[:5, "geometry"] = same.to_numpy()
     res = assess_coverage(net, halls, units, 500.0)
     ref = brute_force_nearest(net, halls, units)
@@ -227,9 +261,14 @@ xy = st.tuples(st.floats(-50, 450), st.floats(-50, 450))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 1000), halls=st.lists(xy, min_size=0, max_size=4), extra=xy,
-       people=st.lists(st.tuples(xy, st.floats(0, 1000)), min_size=1, max_size=25),
-       r=st.floats(20, 600), dr=st.floats(1, 300))
+@given(
+    seed=st.integers(0, 1000),
+    halls=st.lists(xy, min_size=0, max_size=4),
+    extra=xy,
+    people=st.lists(st.tuples(xy, st.floats(0, 1000)), min_size=1, max_size=25),
+    r=st.floats(20, 600),
+    dr=st.floats(1, 300),
+)
 def test_properties(seed, halls, extra, people, r, dr) -> None:
     net = grid_network(seed)
     d = demand([p for p, _ in people], [w for _, w in people])

@@ -88,21 +88,13 @@ def test_eviltransform_pairs_reverse(wlon: float, wlat: float, glon: float, glat
 
 
 def test_wandergis_forward_pairs() -> None:
-    assert _deg(wgs84_to_gcj02(*WANDERGIS_INPUT)) == pytest.approx(
-        WANDERGIS_WGS84_TO_GCJ02, abs=COMPUTED_TOL
-    )
-    assert _deg(gcj02_to_bd09(*WANDERGIS_INPUT)) == pytest.approx(
-        WANDERGIS_GCJ02_TO_BD09, abs=COMPUTED_TOL
-    )
+    assert _deg(wgs84_to_gcj02(*WANDERGIS_INPUT)) == pytest.approx(WANDERGIS_WGS84_TO_GCJ02, abs=COMPUTED_TOL)
+    assert _deg(gcj02_to_bd09(*WANDERGIS_INPUT)) == pytest.approx(WANDERGIS_GCJ02_TO_BD09, abs=COMPUTED_TOL)
 
 
 def test_wandergis_forward_pairs_read_backwards() -> None:
-    assert _deg(gcj02_to_wgs84(*WANDERGIS_WGS84_TO_GCJ02)) == pytest.approx(
-        WANDERGIS_INPUT, abs=1e-10
-    )
-    assert _deg(bd09_to_gcj02(*WANDERGIS_GCJ02_TO_BD09)) == pytest.approx(
-        WANDERGIS_INPUT, abs=1e-10
-    )
+    assert _deg(gcj02_to_wgs84(*WANDERGIS_WGS84_TO_GCJ02)) == pytest.approx(WANDERGIS_INPUT, abs=1e-10)
+    assert _deg(bd09_to_gcj02(*WANDERGIS_GCJ02_TO_BD09)) == pytest.approx(WANDERGIS_INPUT, abs=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -173,29 +165,17 @@ ROUND_TRIP_TOL = 1e-9  # the brief asks for 1e-6; the iteration does far better
 @settings(max_examples=300, deadline=None)
 @given(lon=china_lon, lat=china_lat)
 def test_round_trip_gcj02(lon: float, lat: float) -> None:
-    assert _deg(gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))) == pytest.approx(
-        (lon, lat), abs=ROUND_TRIP_TOL
-    )
-    assert _deg(wgs84_to_gcj02(*gcj02_to_wgs84(lon, lat))) == pytest.approx(
-        (lon, lat), abs=ROUND_TRIP_TOL
-    )
+    assert _deg(gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
+    assert _deg(wgs84_to_gcj02(*gcj02_to_wgs84(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
 
 
 @settings(max_examples=300, deadline=None)
 @given(lon=china_lon, lat=china_lat)
 def test_round_trip_bd09(lon: float, lat: float) -> None:
-    assert _deg(bd09_to_gcj02(*gcj02_to_bd09(lon, lat))) == pytest.approx(
-        (lon, lat), abs=ROUND_TRIP_TOL
-    )
-    assert _deg(gcj02_to_bd09(*bd09_to_gcj02(lon, lat))) == pytest.approx(
-        (lon, lat), abs=ROUND_TRIP_TOL
-    )
-    assert _deg(bd09_to_wgs84(*wgs84_to_bd09(lon, lat))) == pytest.approx(
-        (lon, lat), abs=ROUND_TRIP_TOL
-    )
-    assert _deg(wgs84_to_bd09(*bd09_to_wgs84(lon, lat))) == pytest.approx(
-        (lon, lat), abs=ROUND_TRIP_TOL
-    )
+    assert _deg(bd09_to_gcj02(*gcj02_to_bd09(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
+    assert _deg(gcj02_to_bd09(*bd09_to_gcj02(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
+    assert _deg(bd09_to_wgs84(*wgs84_to_bd09(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
+    assert _deg(wgs84_to_bd09(*bd09_to_wgs84(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
 
 
 @settings(max_examples=50, deadline=None)

@@ -62,9 +62,7 @@ def cells(pops: list[float], *, crs: str | None = UTM, size: float = 500.0) -> g
     )
 
 
-def streets(
-    lines: list[LineString], crs: str | None = UTM, **cols: list[object]
-) -> gpd.GeoDataFrame:
+def streets(lines: list[LineString], crs: str | None = UTM, **cols: list[object]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(dict(cols), geometry=lines, crs=crs)
 
 
@@ -105,9 +103,7 @@ def poa_edges(shared_data: Path) -> gpd.GeoDataFrame:
                 geoms.append(LineString(current))
                 kinds.append(kind)
                 current = [(x, y)]
-    return gpd.GeoDataFrame({"highway": kinds}, geometry=geoms, crs="EPSG:4326").to_crs(
-        "EPSG:32722"
-    )
+    return gpd.GeoDataFrame({"highway": kinds}, geometry=geoms, crs="EPSG:4326").to_crs("EPSG:32722")
 
 
 @pytest.fixture(scope="session")
@@ -146,9 +142,7 @@ def test_hexagons_centroid_units(poa_hexagons: gpd.GeoDataFrame) -> None:
     assert poa_hexagons.contains(units.geometry).all()
 
 
-def test_hexagons_spread_over_streets(
-    poa_hexagons: gpd.GeoDataFrame, poa_edges: gpd.GeoDataFrame
-) -> None:
+def test_hexagons_spread_over_streets(poa_hexagons: gpd.GeoDataFrame, poa_edges: gpd.GeoDataFrame) -> None:
     before = poa_hexagons.copy()
     started = time.perf_counter()
     with pytest.warns(CoverageWarning, match=r"1 of 1,227 polygons .*89a90e926c3ffff"):
@@ -170,9 +164,7 @@ def test_hexagons_spread_over_streets(
     pd.testing.assert_frame_equal(poa_hexagons, before)
 
 
-def test_two_way_edges_count_once(
-    poa_hexagons: gpd.GeoDataFrame, poa_edges: gpd.GeoDataFrame
-) -> None:
+def test_two_way_edges_count_once(poa_hexagons: gpd.GeoDataFrame, poa_edges: gpd.GeoDataFrame) -> None:
     sample = poa_hexagons.iloc[:50]
     reverse = poa_edges.assign(geometry=shapely.reverse(poa_edges.geometry.to_numpy()))
     both = gpd.GeoDataFrame(pd.concat([poa_edges, reverse], ignore_index=True), crs=poa_edges.crs)
@@ -220,14 +212,10 @@ def test_street_crossing_cells_is_clipped() -> None:
 
 def test_short_piece_gets_one_point_and_spacing_is_approximate() -> None:
     square = cells([10.0])
-    units = demand_from_polygons(
-        square, edges=streets([LineString([(100, 100), (105, 100)])]), spacing_m=50
-    )
+    units = demand_from_polygons(square, edges=streets([LineString([(100, 100), (105, 100)])]), spacing_m=50)
     assert len(units) == 1
     assert units.geometry.iloc[0].equals(Point(102.5, 100))
-    units = demand_from_polygons(
-        square, edges=streets([LineString([(0, 10), (130, 10)])]), spacing_m=50
-    )
+    units = demand_from_polygons(square, edges=streets([LineString([(0, 10), (130, 10)])]), spacing_m=50)
     assert len(units) == 3  # round(130 / 50)
 
 
@@ -278,9 +266,7 @@ def test_centroid_of_concave_polygon_stays_inside() -> None:
     u_shape = Polygon(
         [(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)]
     )
-    frame = gpd.GeoDataFrame(
-        {"population": [10.0, 5.0]}, geometry=[u_shape, box(400, 0, 500, 100)], crs=UTM
-    )
+    frame = gpd.GeoDataFrame({"population": [10.0, 5.0]}, geometry=[u_shape, box(400, 0, 500, 100)], crs=UTM)
     units = demand_from_polygons(frame, method="centroid")
     assert not u_shape.centroid.within(u_shape)
     assert units.geometry.iloc[0].within(u_shape)
@@ -291,9 +277,7 @@ def test_centroid_of_concave_polygon_stays_inside() -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     pops=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=6),
-    segments=st.lists(
-        st.tuples(*[st.floats(-100, 3100, allow_nan=False)] * 4), min_size=0, max_size=12
-    ),
+    segments=st.lists(st.tuples(*[st.floats(-100, 3100, allow_nan=False)] * 4), min_size=0, max_size=12),
     spacing=st.floats(5, 300),
 )
 def test_spreading_conserves_every_polygon(
@@ -431,9 +415,7 @@ def test_read_demand_errors(tmp_path: Path) -> None:
     pd.DataFrame({"lng": [1.0], "lat": [2.0], "population": [1]}).to_csv(path, index=False)
     with pytest.raises(CoverageInputError, match=r"no coordinate column 'lon'.*'lng'.*lon_col="):
         read_demand(path)
-    pd.DataFrame({"lon": [1.0, None], "lat": [2.0, 3.0], "population": [1, 2]}).to_csv(
-        path, index=False
-    )
+    pd.DataFrame({"lon": [1.0, None], "lat": [2.0, 3.0], "population": [1, 2]}).to_csv(path, index=False)
     with pytest.raises(CoverageInputError, match=r"1 rows have a missing .*rows 1"):
         read_demand(path)
     pd.DataFrame({"lon": [22.5], "lat": [114.0], "population": [1]}).to_csv(path, index=False)
@@ -461,9 +443,7 @@ def test_read_demand_errors(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------
 
 
-def points(
-    pops: list[object], ids: list[object] | None = None, crs: str | None = UTM
-) -> gpd.GeoDataFrame:
+def points(pops: list[object], ids: list[object] | None = None, crs: str | None = UTM) -> gpd.GeoDataFrame:
     ids = ids if ids is not None else [f"p{i}" for i in range(len(pops))]
     return gpd.GeoDataFrame(
         {"demand_id": ids, "population": pops},
@@ -609,9 +589,9 @@ def test_read_h3_invalid_ids_fall_back_to_points(tmp_path: Path) -> None:
 
 def test_read_h3_warns_when_lonlat_is_outside_cell(tmp_path: Path) -> None:
     path = tmp_path / "cells.csv"
-    pd.DataFrame(
-        {"id": ["89a901291abffff"], "lon": [-51.0], "lat": [-30.0], "population": [1]}
-    ).to_csv(path, index=False)
+    pd.DataFrame({"id": ["89a901291abffff"], "lon": [-51.0], "lat": [-30.0], "population": [1]}).to_csv(
+        path, index=False
+    )
     with pytest.warns(CoverageWarning, match="not inside its H3 cell"):
         frame = read_h3_hexagons(path)
     assert set(frame.geom_type) == {"Polygon"}
@@ -643,14 +623,11 @@ def test_parse_levels(tag: str | None, expected: tuple[float, bool]) -> None:
     assert _parse_levels(tag, 1.0) == expected
 
 
-def _osm_square(
-    way_id: int, node0: int, lon: float, lat: float, tags: dict[str, str]
-) -> tuple[str, str]:
+def _osm_square(way_id: int, node0: int, lon: float, lat: float, tags: dict[str, str]) -> tuple[str, str]:
     d = 0.0002
     corners = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)]
     nodes = "".join(
-        f'<node id="{node0 + i}" version="1" lat="{y}" lon="{x}"/>'
-        for i, (x, y) in enumerate(corners)
+        f'<node id="{node0 + i}" version="1" lat="{y}" lon="{x}"/>' for i, (x, y) in enumerate(corners)
     )
     refs = "".join(f'<nd ref="{node0 + i}"/>' for i in [0, 1, 2, 3, 0])
     tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
@@ -745,9 +722,7 @@ def test_estimate_along_streets_weights_and_note() -> None:
     ]
     edges = streets(lines, highway=["residential", "primary", "motorway"])
     with pytest.warns(EstimateWarning, match=r"10,000 residents/km² x 1.00 km²") as record:
-        units = estimate_demand_along_streets(
-            edges, density_per_km2=10_000, area=box(0, -500, 1000, 500)
-        )
+        units = estimate_demand_along_streets(edges, density_per_km2=10_000, area=box(0, -500, 1000, 500))
     assert len(record) == 1
     assert_schema(units)
     assert units["estimate"].all()
@@ -760,9 +735,7 @@ def test_estimate_along_streets_weights_and_note() -> None:
         equal = estimate_demand_along_streets(
             edges, density_per_km2=10_000, area=box(0, -500, 1000, 500), highway=None
         )
-    assert equal.groupby(equal.geometry.y)["population"].sum().tolist() == pytest.approx(
-        [10_000 / 3] * 3
-    )
+    assert equal.groupby(equal.geometry.y)["population"].sum().tolist() == pytest.approx([10_000 / 3] * 3)
 
 
 def test_estimate_along_streets_errors() -> None:
@@ -796,9 +769,7 @@ def test_futian_estimate(shared_data: Path, futian_edges: gpd.GeoDataFrame) -> N
     label = ["-".join(map(str, i)) for i in futian_edges.index]
     kinds = pd.Series(hw.to_numpy(), index=label)
     per_m = (
-        units.assign(kind=kinds.reindex(units["source_id"]).to_numpy())
-        .groupby("kind")["population"]
-        .mean()
+        units.assign(kind=kinds.reindex(units["source_id"]).to_numpy()).groupby("kind")["population"].mean()
     )
     assert per_m["residential"] > 3 * per_m["primary"]
     # no area: the convex hull of the edges

@@ -74,7 +74,9 @@ def test_excluded_edges_are_counted() -> None:
 
 def test_geometry_oriented_from_u_to_v() -> None:
     G = line_graph([100.0])
-    G.add_edge(2, 1, length=100.0, highway="footway", geometry=shapely.LineString([(100, 0), (50, 5), (0, 0)]))
+    G.add_edge(
+        2, 1, length=100.0, highway="footway", geometry=shapely.LineString([(100, 0), (50, 5), (0, 0)])
+    )
     G.remove_edge(1, 2, 0)
     net = network_from_graph(G)
     geom = net.edge_geometry[0]

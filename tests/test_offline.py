@@ -131,8 +131,7 @@ def test_macro_element_with_own_template_is_kept() -> None:
         m = build_map()
         title = MacroElement()
         title._template = Template(
-            "{% macro html(this, kwargs) %}<div id='map-title'>福田区 500 m 覆盖</div>"
-            "{% endmacro %}"
+            "{% macro html(this, kwargs) %}<div id='map-title'>福田区 500 m 覆盖</div>{% endmacro %}"
         )
         m.get_root().add_child(title)
         return m
@@ -185,9 +184,9 @@ def test_map_is_not_modified() -> None:
 
 def test_tile_layers_are_dropped_with_a_warning() -> None:
     m = build_map(tiles="OpenStreetMap")
-    folium.TileLayer(
-        "https://tiles.example.org/{z}/{x}/{y}.png", attr="Example tiles", name="Light"
-    ).add_to(m)
+    folium.TileLayer("https://tiles.example.org/{z}/{x}/{y}.png", attr="Example tiles", name="Light").add_to(
+        m
+    )
     with pytest.warns(CoverageWarning, match=r"dropped 2 tile layer\(s\).*tiles=None"):
         html = offline_html(m)
     assert "L.tileLayer" not in html

@@ -294,9 +294,7 @@ def test_overpass_merge_dedupes_and_prefers_newer(tmp_path: Path) -> None:
 
 def test_overpass_conflict_without_metadata(tmp_path: Path) -> None:
     a, b, c = (tmp_path / name for name in ("a.json", "b.json", "c.json"))
-    a.write_text(
-        json.dumps(_overpass([_node(1, 114.05, 22.54), _node(2, 114.051, 22.54), _way(10, [1, 2])]))
-    )
+    a.write_text(json.dumps(_overpass([_node(1, 114.05, 22.54), _node(2, 114.051, 22.54), _way(10, [1, 2])])))
     b.write_text(json.dumps(_overpass([_node(2, 114.059, 22.54)])))
     c.write_text(json.dumps(_overpass([_node(2, 114.058, 22.54)], base="2030-01-01T00:00:00Z")))
 
@@ -320,9 +318,7 @@ def test_overpass_conflict_without_metadata(tmp_path: Path) -> None:
 
 
 def test_overpass_folder_is_sorted_json_files(tmp_path: Path) -> None:
-    (tmp_path / "b.json").write_text(
-        json.dumps(_overpass([_node(2, 114.051, 22.54), _way(10, [1, 2])]))
-    )
+    (tmp_path / "b.json").write_text(json.dumps(_overpass([_node(2, 114.051, 22.54), _way(10, [1, 2])])))
     (tmp_path / "a.json").write_text(json.dumps(_overpass([_node(1, 114.05, 22.54)])))
     (tmp_path / "notes.txt").write_text("not data")
     graph = graph_from_file(tmp_path)
@@ -373,9 +369,7 @@ def _bad_sources(tmp_path: Path) -> dict[str, tuple[Any, str]]:
     (tmp_path / "invalid.json").write_text('{"elements": [{"type": "node", ')
     (tmp_path / "geo.json").write_text(json.dumps({"type": "FeatureCollection", "features": []}))
     (tmp_path / "broken.graphml").write_text('<?xml version="1.0"?><graphml><graph><node id="1">')
-    (tmp_path / "buildings.osm").write_text(
-        _osm_xml(GRID_NODES, [(1, [1, 2, 3, 1], {"building": "yes"})])
-    )
+    (tmp_path / "buildings.osm").write_text(_osm_xml(GRID_NODES, [(1, [1, 2, 3, 1], {"building": "yes"})]))
     (tmp_path / "nohighway.json").write_text(json.dumps(_overpass([_node(1, 1.0, 2.0)])))
     (tmp_path / "ok.json").write_text(json.dumps(_overpass([])))
     (tmp_path / "ok.osm.pbf").write_bytes(b"")
@@ -430,9 +424,7 @@ def test_bad_sources_raise_with_file_and_fix(case: str, tmp_path: Path) -> None:
 
 
 def test_supported_suffixes_listed() -> None:
-    assert {".graphml", ".osm", ".xml", ".osm.bz2", ".osm.pbf", ".pbf", ".json"} <= set(
-        SUPPORTED_SUFFIXES
-    )
+    assert {".graphml", ".osm", ".xml", ".osm.bz2", ".osm.pbf", ".pbf", ".json"} <= set(SUPPORTED_SUFFIXES)
 
 
 # ---------------------------------------------------------------------------
@@ -495,9 +487,7 @@ def test_porto_alegre_pbf(shared_data: Path, record_property: Any) -> None:
 @pytest.mark.slow
 def test_helsinki_pbf_is_a_clipped_extract(shared_data: Path, record_property: Any) -> None:
     with pytest.warns(CoverageWarning, match="helsinki_centre.osm.pbf.*clipped extract"):
-        graph, _ = _timed_read(
-            shared_data / "helsinki" / "helsinki_centre.osm.pbf", record_property
-        )
+        graph, _ = _timed_read(shared_data / "helsinki" / "helsinki_centre.osm.pbf", record_property)
     assert graph.number_of_edges() > 5000
     assert sum(graph.graph["dropped_ways"].values()) < 0.05 * graph.graph["osm_elements"]["ways"]
 

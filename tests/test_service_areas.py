@@ -85,7 +85,9 @@ def test_polygon_is_a_buffer_not_a_hull(resolution_m: float | None, rel: float) 
     G.add_node(4, x=100.0, y=100.0)
     G.add_edge(2, 4, length=100.0, highway="footway")  # an L: its hull would add a triangle
     net = network_from_graph(G)
-    sa = service_areas(net, points([(100.0, 0.0)]), 1000.0, buffer_m=10.0, quad_segs=8, resolution_m=resolution_m)
+    sa = service_areas(
+        net, points([(100.0, 0.0)]), 1000.0, buffer_m=10.0, quad_segs=8, resolution_m=resolution_m
+    )
     poly = sa.areas.geometry.iloc[0]
     exact = shapely.union_all([e.buffer(10.0, quad_segs=16) for e in net.edge_geometry])
     assert poly.area == pytest.approx(exact.area, rel=rel)
@@ -144,9 +146,16 @@ hall_xy = st.tuples(st.floats(-50, 450), st.floats(-50, 450))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 1000), xy=st.lists(hall_xy, min_size=1, max_size=4), extra=hall_xy,
-       r=st.floats(20, 600), dr=st.floats(1, 300))
-def test_properties(seed: int, xy: list[tuple[float, float]], extra: tuple[float, float], r: float, dr: float) -> None:
+@given(
+    seed=st.integers(0, 1000),
+    xy=st.lists(hall_xy, min_size=1, max_size=4),
+    extra=hall_xy,
+    r=st.floats(20, 600),
+    dr=st.floats(1, 300),
+)
+def test_properties(
+    seed: int, xy: list[tuple[float, float]], extra: tuple[float, float], r: float, dr: float
+) -> None:
     net = grid_network(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)
@@ -154,7 +163,9 @@ def test_properties(seed: int, xy: list[tuple[float, float]], extra: tuple[float
         big = service_areas(net, points(xy), r + dr, max_snap_m=1000.0)
         more = service_areas(net, points([*xy, extra]), r, max_snap_m=1000.0)
     # A larger radius never reaches less.
-    assert np.all(big.areas["reached_length_m"].to_numpy() >= small.areas["reached_length_m"].to_numpy() - 1e-9)
+    assert np.all(
+        big.areas["reached_length_m"].to_numpy() >= small.areas["reached_length_m"].to_numpy() - 1e-9
+    )
     assert big.union["reached_length_m"].iloc[0] >= small.union["reached_length_m"].iloc[0] - 1e-9
     # Adding a hall never shrinks the union.
     assert more.union["reached_length_m"].iloc[0] >= small.union["reached_length_m"].iloc[0] - 1e-9
@@ -222,7 +233,8 @@ def check_against_networkx(net: WalkNetwork, seed: int, n_halls: int, radius: fl
     hy = shapely.get_y(along) + rng.normal(0, 15, n_halls)
     halls = gpd.GeoDataFrame(
         {"site_id": [f"h{i}" for i in range(n_halls)], "name": "x"},
-        geometry=gpd.points_from_xy(hx, hy), crs=net.crs,
+        geometry=gpd.points_from_xy(hx, hy),
+        crs=net.crs,
     )
     snap = snap_points(net, halls)
     assert snap.ok.all()
@@ -251,7 +263,9 @@ def check_against_networkx(net: WalkNetwork, seed: int, n_halls: int, radius: fl
             budget = max(0.0, radius - a)
             per_edge[e] = min(t, ra[e] + budget) + min(length - t, budget + rb[e])
             lengths[k] = per_edge.sum()
-    assert sa.areas["reached_length_m"].to_numpy() == pytest.approx([lengths[k] for k in range(n_halls)], abs=1e-6)
+    assert sa.areas["reached_length_m"].to_numpy() == pytest.approx(
+        [lengths[k] for k in range(n_halls)], abs=1e-6
+    )
 
 
 def test_futian_against_networkx(shared_data) -> None:
