@@ -316,22 +316,29 @@ BAND_CALIBRATION = 0.2
 
 
 def band_polygons(
-    xy: FloatArray, group: IntArray, n_groups: int, *, buffer_m: float, resolution_m: float
-) -> npt.NDArray[np.object_]:
+    xy: FloatArray,
+    group: IntArray,
+    n_groups: int,
+    *,
+    buffer_m: float,
+    resolution_m: float,
+    union: bool = False,
+) -> tuple[npt.NDArray[np.object_], shapely.Geometry | None]:
     """Polygons of the band within ``buffer_m`` of each group's sample points.
 
     Each group's points are marked on a grid of ``resolution_m`` cells aligned
     to multiples of the resolution, dilated by a disk of radius ``buffer_m``
     and outlined with marching squares (contourpy), so the outline lies within
     about one cell of the exact buffer. Groups without points get an empty
-    polygon.
+    polygon. With ``union``, the groups' dilated cells are also merged on one
+    grid and outlined once: the dissolved union of all bands.
     """
     import contourpy
 
     out = np.empty(n_groups, dtype=object)
     out[:] = shapely.Polygon()
     if xy.shape[0] == 0:
-        return out
+        return out, (shapely.Polygon() if union else None)
     c = float(resolution_m)
     # Dilate by a whole number of cells, then place the outline between the
     # last cell centre inside and the first outside (marching-squares level),
@@ -342,8 +349,10 @@ def band_polygons(
     pad = int(np.ceil(radius_cells)) + 2
     order = np.argsort(group, kind="stable")
     g = group[order]
-    pts = xy[order]
-    cells = np.rint(pts / c).astype(np.int64)  # cell centres at multiples of c
+    cells = np.rint(xy[order] / c).astype(np.int64)  # cell centres at multiples of c
+    gx0, gy0 = cells.min(axis=0) - pad
+    gx1, gy1 = cells.max(axis=0) + pad
+    whole = np.zeros((int(gy1 - gy0) + 1, int(gx1 - gx0) + 1), dtype=bool) if union else None
     bounds = np.flatnonzero(np.diff(g)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [g.size]])
@@ -354,22 +363,27 @@ def band_polygons(
         mask = np.zeros((ny_, nx_), dtype=bool)
         mask[cy - y0, cx - x0] = True
         mask = dilate_disk(mask, radius_cells)
-        # Cell centres.
-        xs = (np.arange(nx_) + x0) * c
-        ys = (np.arange(ny_) + y0) * c
-        gen = contourpy.contour_generator(
-            xs, ys, mask.astype(np.float64), fill_type=contourpy.FillType.OuterOffset
-        )
-        filled = gen.filled(level, 1.5)
-        out[g[s]] = _polygons_from_filled(filled[0], filled[1])
-    return out
+        if whole is not None:
+            whole[y0 - gy0 : y0 - gy0 + ny_, x0 - gx0 : x0 - gx0 + nx_] |= mask
+        out[g[s]] = _outline(mask, x0, y0, c, level)
+    merged = _outline(whole, int(gx0), int(gy0), c, level) if whole is not None else None
+    return out, merged
 
 
-def _polygons_from_filled(points: list[FloatArray], offsets: list[IntArray]) -> shapely.Geometry:
-    polys = []
-    for p, off in zip(points, offsets, strict=True):
-        rings = [p[off[i] : off[i + 1]] for i in range(len(off) - 1)]
-        polys.append(shapely.Polygon(rings[0], rings[1:]))
-    if not polys:
+def _outline(mask: npt.NDArray[np.bool_], x0: int, y0: int, c: float, level: float) -> shapely.Geometry:
+    """Marching-squares outline of a boolean grid whose cell (0, 0) is centred at (x0*c, y0*c)."""
+    import contourpy
+
+    gen = contourpy.contour_generator(z=mask.astype(np.float64), fill_type=contourpy.FillType.OuterOffset)
+    points, offsets = gen.filled(level, 1.5)
+    if not points:
         return shapely.Polygon()
-    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    coords = np.concatenate(points)
+    coords = (coords + np.array([x0, y0], dtype=np.float64)) * c
+    # Ring and polygon ids from the offsets (first ring of each polygon is its shell).
+    sizes = np.concatenate([np.diff(off) for off in offsets])
+    ring_id = np.repeat(np.arange(sizes.size), sizes)
+    poly_of_ring = np.repeat(np.arange(len(offsets)), [len(off) - 1 for off in offsets])
+    rings = shapely.linearrings(coords, indices=ring_id)
+    polys = shapely.polygons(rings, indices=poly_of_ring)
+    return polys[0] if polys.size == 1 else shapely.MultiPolygon(list(polys))

@@ -237,13 +237,14 @@ def service_areas(
         length_by_hall = np.bincount(hi, weights=reached, minlength=ok.size)
         res = resolution_m or None
         pieces = _pieces(aug, snap, ok, hi, sg, a_, b_, np.arange(ok.size))
-        polys = _band(index, pieces, ok.size, buffer_m, quad_segs, res)
-        # The dissolved union: per segment the farthest reach from either end.
-        u_seg, u_a, u_b = _max_reach(sg, a_, b_)
-        u_pieces = _pieces(
-            aug, snap, ok, np.zeros(u_seg.size, np.int64), u_seg, u_a, u_b, np.zeros(ok.size, np.int64)
-        )
-        union_geom = _band(index, u_pieces, 1, buffer_m, quad_segs, res)[0]
+        polys, union_geom = _band(index, pieces, ok.size, buffer_m, quad_segs, res)
+        if union_geom is None:
+            # Exact method: the dissolved union from the farthest reach of each segment.
+            u_seg, u_a, u_b = _max_reach(sg, a_, b_)
+            u_pieces = _pieces(
+                aug, snap, ok, np.zeros(u_seg.size, np.int64), u_seg, u_a, u_b, np.zeros(ok.size, np.int64)
+            )
+            union_geom = _band(index, u_pieces, 1, buffer_m, quad_segs, res)[0][0]
         # Street length reached by at least one hall: per segment, the union of intervals.
         union_len = _union_reached_length(sg, a_, b_, seg_len)
         frame = pd.DataFrame(
@@ -347,14 +348,17 @@ def _band(
     buffer_m: float,
     quad_segs: int,
     resolution_m: float | None,
-) -> npt.NDArray[np.object_]:
-    """Buffer the pieces and merge them per owner (raster outline or exact GEOS union)."""
+) -> tuple[npt.NDArray[np.object_], shapely.Geometry | None]:
+    """Buffer the pieces and merge them per owner (raster outline or exact GEOS union).
+
+    The raster method also returns the dissolved union of all owners' bands.
+    """
     if resolution_m is None:
         lines = index.pieces(pieces.edge, pieces.t0, pieces.t1)
         all_lines = np.concatenate([lines, np.asarray(shapely.linestrings(pieces.access), dtype=object)])
         owner = np.concatenate([pieces.owner, pieces.access_owner])
         buffers = shapely.buffer(all_lines, buffer_m, quad_segs=quad_segs)
-        return union_by_group(buffers, owner, n_groups)
+        return union_by_group(buffers, owner, n_groups), None
     step = resolution_m / 2.0
     xy, which = sample_pieces(index, pieces.edge, pieces.t0, pieces.t1, step)
     # Access walks: straight lines, sampled likewise.
@@ -365,7 +369,7 @@ def _band(
     axy = a[rep, 0] + (a[rep, 1] - a[rep, 0]) * k[:, None]
     all_xy = np.concatenate([xy, axy])
     owner = np.concatenate([pieces.owner[which], pieces.access_owner[rep]])
-    return band_polygons(all_xy, owner, n_groups, buffer_m=buffer_m, resolution_m=resolution_m)
+    return band_polygons(all_xy, owner, n_groups, buffer_m=buffer_m, resolution_m=resolution_m, union=True)
 
 
 def _union_reached_length(seg: IntArray, ra: FloatArray, rb: FloatArray, seg_len: FloatArray) -> float:
