@@ -20,7 +20,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from sklearn.cluster import DBSCAN
 
 
 def _split_large(
@@ -93,6 +92,8 @@ def find_gaps(
         the group if it is not ``residents``), and the gap id of each unit
         (None for units that are not uncovered).
     """
+    from sklearn.cluster import DBSCAN  # noqa: PLC0415  (slow import; only when clustering)
+
     gap_of_unit = np.full(len(units), None, dtype=object)
     rows: list[dict[str, object]] = []
     geoms: list[shapely.Geometry] = []

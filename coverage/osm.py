@@ -43,13 +43,27 @@ from itertools import groupby, pairwise
 from pathlib import Path
 from typing import Any, Final
 
+import importlib
+from typing import TYPE_CHECKING
+
 import networkx as nx
 import osmium
 import osmium.filter
-import osmnx as ox
 import pyproj
 
 from coverage._errors import CoverageInputError, CoverageWarning
+
+if TYPE_CHECKING:
+    import osmnx as ox
+else:
+
+    class _Lazy:
+        """Import osmnx (slow: about 2 s) only when a graph is actually built."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(importlib.import_module("osmnx"), name)
+
+    ox = _Lazy()
 
 __all__ = ["PEDESTRIAN_WAY_TAGS", "SUPPORTED_SUFFIXES", "file_digest", "graph_from_file"]
 
