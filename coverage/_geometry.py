@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -375,7 +377,8 @@ def _outline(mask: npt.NDArray[np.bool_], x0: int, y0: int, c: float, level: flo
     import contourpy
 
     gen = contourpy.contour_generator(z=mask.astype(np.float64), fill_type=contourpy.FillType.OuterOffset)
-    points, offsets = gen.filled(level, 1.5)
+    filled: Any = gen.filled(level, 1.5)
+    points, offsets = filled[0], filled[1]
     if not points:
         return shapely.Polygon()
     coords = np.concatenate(points)

@@ -24,6 +24,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -174,7 +175,7 @@ class CoverageResult:
         return written
 
 
-def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+def _plain(frame: Any) -> Any:
     """Make a frame writable by GDAL: inf -> NaN, object columns -> str."""
     out = frame.copy()
     for col in out.columns:

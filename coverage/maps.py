@@ -13,7 +13,7 @@ import html
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -394,7 +394,7 @@ def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str]
             )
         )
         color = COLORS[status]
-        fg = folium.FeatureGroup(name=f"{L[status]} ({float(totals[status]):,.0f})", show=status != "covered")
+        fg = folium.FeatureGroup(name=f"{L[status]} ({float(cast(float, totals[status])):,.0f})", show=status != "covered")
         folium.GeoJson(
             _geojson(sub, ["population", "distance_m"]),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_color=color, fill_opacity=0.7),
@@ -525,7 +525,7 @@ def _boxes(
             f"<div class='coverage-summary' style='{box}bottom:30px;left:10px;max-width:40%'>"
             f"<b>{L['summary']}</b><br>{'<br>'.join(lines)}</div>"
         )
-    m.get_root().html.add_child(Element("".join(parts)))
+    cast(Any, m.get_root()).html.add_child(Element("".join(parts)))
     attribution = MacroElement()
     attribution._template = Template(
         "{% macro script(this, kwargs) %}"
@@ -533,7 +533,7 @@ def _boxes(
         "{% endmacro %}"
     )
     m.add_child(attribution)
-    m.get_root().header.add_child(Element(f'<meta name="language" content="{lang}">'))
+    cast(Any, m.get_root()).header.add_child(Element(f'<meta name="language" content="{lang}">'))
 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:

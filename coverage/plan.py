@@ -17,7 +17,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -25,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from . import optimize as opt
+from .optimize import coverage_curve, max_coverage, target_coverage
 from ._errors import CoverageInputError, CoverageWarning
 from ._search import augment, locate, within_located
 from .assess import CoverageResult, assess_coverage
@@ -303,7 +303,7 @@ def plan_sites(
     exclude: gpd.GeoDataFrame | None = None,
     group: str = "residents",
     group_weights: dict[str, float] | None = None,
-    method: str = "exact",
+    method: Literal["exact", "greedy"] = "exact",
     time_limit_s: float = 60.0,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     areas: gpd.GeoDataFrame | None = None,
@@ -392,7 +392,7 @@ def plan_sites(
         )
 
     t = time.perf_counter()
-    selection = opt.max_coverage(
+    selection = max_coverage(
         cover, weights, k, already_covered=already, method=method, time_limit_s=time_limit_s
     )
     timings["max_coverage"] = time.perf_counter() - t
@@ -401,7 +401,7 @@ def plan_sites(
     if target_share is not None:
         t = time.perf_counter()
         try:
-            target = opt.target_coverage(
+            target = target_coverage(
                 cover, weights, target_share=target_share, already_covered=already, time_limit_s=time_limit_s
             )
             target_note = (
@@ -415,7 +415,7 @@ def plan_sites(
     curve = pd.DataFrame()
     if k_max is not None:
         t = time.perf_counter()
-        curve = opt.coverage_curve(
+        curve = coverage_curve(
             cover,
             weights,
             min(k_max, len(candidates)),
@@ -539,7 +539,7 @@ def plan_from_scenario(
         use_gaps="gaps" in sources,
         candidate_sites=file_sites,
         exclude=exclude,
-        method=cfg["method"],
+        method=cast(Any, cfg["method"]),
         time_limit_s=float(cfg["time_limit_s"]),
         max_snap_m=float(sc[""]["max_snap_m"]),
         areas=gpd.read_file(sc["areas"]["file"]) if sc["areas"]["file"] is not None else None,

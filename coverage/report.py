@@ -194,7 +194,7 @@ def _md_table(frame: pd.DataFrame) -> str:
         if isinstance(v, (float, np.floating)):
             if not np.isfinite(v):
                 return ""
-            return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
+            return f"{v:,.3f}" if abs(float(v)) < 10 else f"{v:,.0f}"
         return str(v)
 
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
