@@ -331,23 +331,58 @@ def within_located(
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """All (source, located point) pairs within ``limit``, as sparse triplets.
 
+    Each batch of bounded searches is reduced at once to the nodes it reached;
+    only the points on segments ending at those nodes are examined, so memory
+    grows with the number of pairs found, not with sources x points.
+
+    Parameters
+    ----------
+    aug : AugmentedGraph
+    sources : numpy.ndarray
+        Node indices to search from.
+    targets : Located
+        Points placed on the segments of ``aug``.
+    limit : float
+        Largest distance kept (inclusive).
+
     Returns
     -------
     (source_pos, target_pos, distance)
+        Positions in ``sources`` and in ``targets`` (sorted by source, then
+        target) and the network distance.
     """
     n_t = targets.ok.size
-    cells = max(aug.n_nodes, n_t, 1)
+    ok = np.flatnonzero(targets.ok)
+    # Each point is reachable through either end node of its segment.
+    end_node = np.concatenate([targets.node_a[ok], targets.node_b[ok]])
+    end_point = np.concatenate([ok, ok])
+    end_extra = np.concatenate([targets.to_a[ok], targets.to_b[ok]]) + targets.access[end_point]
+    order = np.argsort(end_node, kind="stable")
+    ptr = np.searchsorted(end_node[order], np.arange(aug.n_nodes + 1))
     out_s: list[IntArray] = []
     out_t: list[IntArray] = []
     out_d: list[FloatArray] = []
-    for start, block in bounded_blocks(
-        aug, sources, limit=limit, max_cells=MAX_BLOCK_CELLS * aug.n_nodes // cells
-    ):
-        d = targets.distances(block)
-        si, ti = np.nonzero(d <= limit)
-        out_s.append(si.astype(np.int64) + start)
-        out_t.append(ti.astype(np.int64))
-        out_d.append(d[si, ti])
+    for start, block in bounded_blocks(aug, sources, limit=limit):
+        si, ni = np.nonzero(block <= limit)
+        d_node = block[si, ni]
+        counts = ptr[ni + 1] - ptr[ni]
+        rep = np.repeat(np.arange(si.size), counts)
+        within = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        idx = order[ptr[ni][rep] + within]
+        dist = d_node[rep] + end_extra[idx]
+        keep = dist <= limit
+        src = si[rep][keep].astype(np.int64) + start
+        tgt = end_point[idx][keep]
+        dist = dist[keep]
+        # A point reached through both ends: keep the shorter.
+        key = src * n_t + tgt
+        by = np.lexsort((dist, key))
+        first = np.ones(by.size, dtype=bool)
+        first[1:] = key[by][1:] != key[by][:-1]
+        pick = by[first]
+        out_s.append(src[pick])
+        out_t.append(tgt[pick])
+        out_d.append(dist[pick])
     if not out_s:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)

@@ -1,7 +1,8 @@
 """Gap areas: uncovered residents grouped into places a new hall could serve.
 
 Uncovered units are clustered with scikit-learn's DBSCAN on projected
-coordinates, with the neighbourhood distance tied to the radius (half of it by
+coordinates (aggregated first into cells a quarter of the clustering distance
+wide), with the neighbourhood distance tied to the radius (half of it by
 default: two uncovered units closer than that belong to the same gap) and the
 population as sample weight, so that a neighbourhood is dense when it holds at
 least ``min_core_population`` people. Uncovered units in no dense
@@ -106,9 +107,30 @@ def find_gaps(
         idx = np.flatnonzero((status == "uncovered") & (units["group"].astype(str).to_numpy() == group))
         if idx.size == 0:
             continue
-        model = DBSCAN(eps=eps_share * radius_m, min_samples=max(1, math.ceil(min_core_population)))
+        eps = eps_share * radius_m
+        model = DBSCAN(eps=eps, min_samples=max(1, math.ceil(min_core_population)))
         if pop[idx].sum() > 0:
-            labels = model.fit(np.column_stack([xs[idx], ys[idx]]), sample_weight=pop[idx]).labels_
+            # Cluster cells of eps/4 (population-weighted centres), not every unit:
+            # the same clusters up to a quarter of eps, at a fraction of the cost.
+            cell = np.floor(np.column_stack([xs[idx], ys[idx]]) / (eps / 4.0)).astype(np.int64)
+            _, inverse = np.unique(cell, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            w = np.bincount(inverse, weights=pop[idx])
+            safe = np.where(w > 0, w, 1.0)
+            cx = np.bincount(inverse, weights=xs[idx] * pop[idx]) / safe
+            cy = np.bincount(inverse, weights=ys[idx] * pop[idx]) / safe
+            empty = w <= 0
+            cx[empty] = np.bincount(inverse, weights=xs[idx])[empty] / np.bincount(inverse)[empty]
+            cy[empty] = np.bincount(inverse, weights=ys[idx])[empty] / np.bincount(inverse)[empty]
+            if min_core_population <= 1.0:
+                # Every cell with people counts as dense, a cell without as noise:
+                # plain DBSCAN is much faster than the weighted one.
+                cell_labels = np.full(w.size, -1, dtype=np.int64)
+                has = np.flatnonzero(w > 0)
+                cell_labels[has] = DBSCAN(eps=eps, min_samples=1).fit(np.column_stack([cx[has], cy[has]])).labels_
+            else:
+                cell_labels = model.fit(np.column_stack([cx, cy]), sample_weight=w).labels_
+            labels = cell_labels[inverse]
         else:  # nobody lives there: no dense neighbourhood at all
             labels = np.full(idx.size, -1)
         clusters = []
