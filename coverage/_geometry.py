@@ -335,8 +335,6 @@ def band_polygons(
     polygon. With ``union``, the groups' dilated cells are also merged on one
     grid and outlined once: the dissolved union of all bands.
     """
-    import contourpy
-
     out = np.empty(n_groups, dtype=object)
     out[:] = shapely.Polygon()
     if xy.shape[0] == 0:

@@ -81,6 +81,7 @@ def augment(net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: Fl
     Parameters
     ----------
     net : WalkNetwork
+        The network to insert the points into.
     edge, offset_m, access_m : numpy.ndarray
         Per point: edge index (-1 = unsnapped, ignored), offset along the edge
         from its ``u`` end, and access walk, as in :class:`coverage.sites.Snap`.
@@ -172,6 +173,7 @@ def nearest_source(
     Parameters
     ----------
     aug : AugmentedGraph
+        The network with the sources inserted.
     sources : numpy.ndarray
         Node indices of the sources.
     limit : float, default inf
@@ -233,6 +235,7 @@ def within_pairs(
     Parameters
     ----------
     aug : AugmentedGraph
+        The network with the sources inserted.
     sources, targets : numpy.ndarray
         Node indices. Searches run from ``sources`` in bounded batches.
     limit : float
@@ -338,6 +341,7 @@ def within_located(
     Parameters
     ----------
     aug : AugmentedGraph
+        The network with the sources inserted.
     sources : numpy.ndarray
         Node indices to search from.
     targets : Located

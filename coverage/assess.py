@@ -206,6 +206,7 @@ def assess_coverage(
     Parameters
     ----------
     net : WalkNetwork
+        The prepared walking network.
     halls : GeoDataFrame
         Hall points with ``site_id`` (see :func:`coverage.sites.read_sites`).
         May be empty (then nobody is covered).
@@ -213,6 +214,7 @@ def assess_coverage(
         Demand units as returned by :mod:`coverage.demand` (points with
         ``demand_id``, ``group``, ``population``); any CRS, reprojected.
     radius_m : float, default 500
+        Walking distance in metres within which a resident counts as covered.
     max_snap_m : float, default 300
         Largest access walk from a hall to its street.
     demand_max_snap_m : float, optional
@@ -225,6 +227,7 @@ def assess_coverage(
     gap_min_population : float, default 0
         Gaps with fewer residents are still listed but flagged ``minor``.
     id_col : str, default "site_id"
+        Column of ``halls`` holding their unique ids.
 
     Returns
     -------

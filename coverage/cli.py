@@ -20,7 +20,7 @@ STEPS = {
 }
 
 HELP = {
-    "run": "the whole pipeline: network, halls, service areas, residents, coverage, new sites, map and report",
+    "run": "the whole pipeline: network, halls, service areas, residents, coverage, new sites, map, report",
     "areas": "network service areas of the halls only (GeoPackage, CSV and map)",
     "coverage": "service areas and resident coverage, with gaps (no optimizer)",
     "plan": "coverage and the site optimizer (same outputs as run)",
@@ -28,7 +28,7 @@ HELP = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used to render --help)."""
+    """Build the argument parser (also used to render --help)."""
     parser = argparse.ArgumentParser(
         prog="coverage-planner",
         description=(

@@ -79,6 +79,7 @@ def find_gaps(
     radius_m : float
         The coverage radius; the clustering distance is ``eps_share * radius_m``.
     eps_share : float, default 0.5
+        Clustering distance as a share of the radius.
     min_core_population : float, default 1
         People needed within the clustering distance for a dense neighbourhood.
     min_population : float, default 0
@@ -93,7 +94,7 @@ def find_gaps(
         the group if it is not ``residents``), and the gap id of each unit
         (None for units that are not uncovered).
     """
-    from sklearn.cluster import DBSCAN  # noqa: PLC0415  (slow import; only when clustering)
+    from sklearn.cluster import DBSCAN
 
     gap_of_unit = np.full(len(units), None, dtype=object)
     rows: list[dict[str, object]] = []
@@ -117,19 +118,21 @@ def find_gaps(
             inverse = inverse.ravel()
             w = np.bincount(inverse, weights=pop[idx])
             safe = np.where(w > 0, w, 1.0)
-            cx = np.bincount(inverse, weights=xs[idx] * pop[idx]) / safe
-            cy = np.bincount(inverse, weights=ys[idx] * pop[idx]) / safe
+            cell_x = np.bincount(inverse, weights=xs[idx] * pop[idx]) / safe
+            cell_y = np.bincount(inverse, weights=ys[idx] * pop[idx]) / safe
             empty = w <= 0
-            cx[empty] = np.bincount(inverse, weights=xs[idx])[empty] / np.bincount(inverse)[empty]
-            cy[empty] = np.bincount(inverse, weights=ys[idx])[empty] / np.bincount(inverse)[empty]
+            cell_x[empty] = np.bincount(inverse, weights=xs[idx])[empty] / np.bincount(inverse)[empty]
+            cell_y[empty] = np.bincount(inverse, weights=ys[idx])[empty] / np.bincount(inverse)[empty]
             if min_core_population <= 1.0:
                 # Every cell with people counts as dense, a cell without as noise:
                 # plain DBSCAN is much faster than the weighted one.
                 cell_labels = np.full(w.size, -1, dtype=np.int64)
                 has = np.flatnonzero(w > 0)
-                cell_labels[has] = DBSCAN(eps=eps, min_samples=1).fit(np.column_stack([cx[has], cy[has]])).labels_
+                cell_labels[has] = (
+                    DBSCAN(eps=eps, min_samples=1).fit(np.column_stack([cell_x[has], cell_y[has]])).labels_
+                )
             else:
-                cell_labels = model.fit(np.column_stack([cx, cy]), sample_weight=w).labels_
+                cell_labels = model.fit(np.column_stack([cell_x, cell_y]), sample_weight=w).labels_
             labels = cell_labels[inverse]
         else:  # nobody lives there: no dense neighbourhood at all
             labels = np.full(idx.size, -1)

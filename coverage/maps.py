@@ -169,7 +169,9 @@ def coverage_map(
     boundary : GeoDataFrame, optional
         Study-area outline.
     title, subtitle : str, optional
+        Title box text (the subtitle says what the halls are).
     lang : {"zh", "en"}
+        Language of every label.
     tiles : str, optional
         A Folium tile layer name for online use (dropped by the offline export).
     show_hall_areas : bool, default False
@@ -394,7 +396,9 @@ def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str]
             )
         )
         color = COLORS[status]
-        fg = folium.FeatureGroup(name=f"{L[status]} ({float(cast(float, totals[status])):,.0f})", show=status != "covered")
+        fg = folium.FeatureGroup(
+            name=f"{L[status]} ({float(cast(float, totals[status])):,.0f})", show=status != "covered"
+        )
         folium.GeoJson(
             _geojson(sub, ["population", "distance_m"]),
             marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_color=color, fill_opacity=0.7),
@@ -511,7 +515,8 @@ def _boxes(
         group = _main_group(coverage)
         s = coverage.summary.set_index("group").loc[group]
         lines = [
-            f"{L['covered_now']}: <b>{s.covered:,.0f}</b> / {s.total:,.0f} {L['residents']} (<b>{s.covered_share:.1%}</b>)",
+            f"{L['covered_now']}: <b>{s.covered:,.0f}</b> / {s.total:,.0f} {L['residents']} "
+            f"(<b>{s.covered_share:.1%}</b>)",
             f"{L['circle_claim']}: {s.circle_covered:,.0f} ({s.circle_share:.1%})",
         ]
         if plan is not None:

@@ -627,7 +627,9 @@ def network_from_place(query: str | dict[str, str] | list[str], *, largest_only:
     """
     import osmnx as ox
 
-    G = _download(lambda: ox.graph_from_place(cast(Any, query), network_type="walk", simplify=True, retain_all=True))
+    G = _download(
+        lambda: ox.graph_from_place(cast(Any, query), network_type="walk", simplify=True, retain_all=True)
+    )
     return network_from_graph(G, largest_only=largest_only, source=f"OSM place {query!r}")
 
 

@@ -29,6 +29,7 @@ are left out instead of becoming isolated graph nodes.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import math
@@ -41,10 +42,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby, pairwise
 from pathlib import Path
-from typing import Any, Final
-
-import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 import networkx as nx
 import osmium

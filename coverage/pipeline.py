@@ -244,5 +244,5 @@ def run_scenario(
 
 
 def _main_radius(radii: list[float]) -> float:
-    """The coverage radius when several rings are drawn: 500 m if listed, else the middle one."""
+    """Pick the coverage radius among rings: 500 m if listed, else the middle one."""
     return 500.0 if 500.0 in radii else sorted(radii)[len(radii) // 2]

@@ -25,11 +25,11 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from .optimize import coverage_curve, max_coverage, target_coverage
 from ._errors import CoverageInputError, CoverageWarning
 from ._search import augment, locate, within_located
 from .assess import CoverageResult, assess_coverage
 from .network import WalkNetwork
+from .optimize import coverage_curve, max_coverage, target_coverage
 from .service_areas import ServiceAreas, service_areas
 from .sites import DEFAULT_MAX_SNAP_M, Snap, _geometry_index, snap_points
 
@@ -94,6 +94,7 @@ def build_candidates(
     Parameters
     ----------
     net : WalkNetwork
+        The prepared walking network.
     network_spacing_m : float or None, default 50
         Spacing of network candidates; None for none.
     gaps : GeoDataFrame, optional
@@ -102,6 +103,8 @@ def build_candidates(
     sites : GeoDataFrame, optional
         The user's possible sites (vacant public buildings, community rooms),
         with ids in ``site_id_col``.
+    site_id_col : str, default "site_id"
+        Id column of ``sites``.
     exclude : GeoDataFrame, optional
         Polygons where no site may go (parks, water, ruled-out sites).
 
@@ -261,12 +264,12 @@ class SitePlan:
             if sel.optimal
             else f"within {sel.gap:.2%} of optimal (bound {sel.upper_bound:,.0f})"
         )
-        text = (
+        gain = a.covered - b.covered
+        return (
             f"{len(self.sites)} new site(s) raise coverage of {self.group} from {b.covered:,.0f} "
-            f"({b.covered_share:.1%}) to {a.covered:,.0f} ({a.covered_share:.1%}), +{a.covered - b.covered:,.0f}; "
+            f"({b.covered_share:.1%}) to {a.covered:,.0f} ({a.covered_share:.1%}), +{gain:,.0f}; "
             f"{cert}, by {sel.method} in {sel.time_s:.2f} s. {self.target_note}"
         )
-        return text
 
     def __repr__(self) -> str:
         return f"SitePlan({len(self.sites)} sites)\n{self.headline()}"
@@ -274,7 +277,10 @@ class SitePlan:
     def _repr_html_(self) -> str:
         table = self.sites.drop(columns="geometry").to_html(index=False, float_format="{:,.0f}".format)
         curve = self.curve.to_html(index=False, float_format="{:,.3f}".format)
-        return f"<p><b>Proposed sites</b></p><p>{self.headline()}</p>{table}<details><summary>Coverage curve</summary>{curve}</details>"
+        return (
+            f"<p><b>Proposed sites</b></p><p>{self.headline()}</p>{table}"
+            f"<details><summary>Coverage curve</summary>{curve}</details>"
+        )
 
     def to_file(self, path: str | os.PathLike[str]) -> Path:
         """Write the sites, their service areas and the curve to a GeoPackage."""
@@ -314,6 +320,7 @@ def plan_sites(
     Parameters
     ----------
     net : WalkNetwork
+        The prepared walking network.
     halls : GeoDataFrame
         Existing halls (fixed open).
     before : CoverageResult
@@ -328,6 +335,14 @@ def plan_sites(
         Ready-made candidates (``candidate_id``); else gathered by
         :func:`build_candidates` from the network (``spacing_m``), the gaps
         (``use_gaps``) and ``candidate_sites``, minus ``exclude``.
+    spacing_m : float, default 50
+        Spacing of network candidates (0: none).
+    use_gaps : bool, default True
+        Add the centres of the gap areas as candidates.
+    candidate_sites : GeoDataFrame, optional
+        The user's possible sites (``site_id``).
+    exclude : GeoDataFrame, optional
+        Polygons where no site may go.
     group : str, default "residents"
         The demand group whose coverage is reported.
     group_weights : dict, optional
@@ -335,8 +350,15 @@ def plan_sites(
         "elderly": 2}`` counts an elderly resident three times: once as a
         resident, twice more as elderly). Default: only ``group``, weight 1.
     method : {"exact", "greedy"}
+        Exact MILP (HiGHS) or lazy greedy with swaps and an LP-bound gap.
     time_limit_s : float, default 60
         Per model; the best solution found and its gap are reported.
+    max_snap_m : float, default 300
+        Largest walk from a candidate or resident to its street.
+    areas : GeoDataFrame, optional
+        Polygons to tabulate the "after" coverage by.
+    area_name_col : str, optional
+        Column naming each area.
 
     Returns
     -------
@@ -507,7 +529,7 @@ def _check_consistency(
     units: gpd.GeoDataFrame,
     weights: npt.NDArray[np.float64],
 ) -> None:
-    """The optimizer's objective must equal what the new sites add on the network."""
+    """Check that the optimizer's objective equals what the new sites add on the network."""
     covered_before = (before.units["status"].astype(str) == "covered").to_numpy()
     covered_after = (after.units["status"].astype(str) == "covered").to_numpy()
     gained = float(weights[covered_after & ~covered_before].sum())

@@ -113,7 +113,7 @@ def _layers(result: RunResult) -> dict[str, Any]:
 
 
 def summary_markdown(result: RunResult) -> str:
-    """A one-page Markdown summary with the headline numbers."""
+    """Write a one-page Markdown summary with the headline numbers."""
     sc = result.scenario
     lines = [f"# {sc.name}", ""]
     if sc[""]["description"]:
@@ -128,8 +128,9 @@ def summary_markdown(result: RunResult) -> str:
         lines += ["## Service areas", ""]
         for r, grp in a.groupby("radius_m"):
             lines.append(
-                f"- {r:g} m: median reached street length {grp['reached_length_m'].median() / 1000:,.2f} km per hall; "
-                f"the buffered walkable area is on median {grp['area_vs_circle'].median():.0%} of the straight-line circle."
+                f"- {r:g} m: median reached street length {grp['reached_length_m'].median() / 1000:,.2f} km "
+                f"per hall; the buffered walkable area is on median {grp['area_vs_circle'].median():.0%} "
+                "of the straight-line circle."
             )
         lines.append("")
     cov = result.coverage

@@ -29,7 +29,7 @@ SCHEMA: dict[str, _Spec] = {
     "": {
         "name": (str, True, None, "title shown on the map and in the report"),
         "description": (str, False, "", "one paragraph for the report"),
-        "radius_m": (NUMBER + (list,), False, 500.0, "walking radius in metres (or a list for rings)"),
+        "radius_m": ((*NUMBER, list), False, 500.0, "walking radius in metres (or a list for rings)"),
         "walk_speed_kmh": (NUMBER, False, 4.8, "walking speed, for minutes in the report"),
         "max_snap_m": (NUMBER, False, 300.0, "largest walk from a point to its street"),
     },

@@ -168,6 +168,7 @@ def service_areas(
     Parameters
     ----------
     net : WalkNetwork
+        The prepared walking network.
     halls : GeoDataFrame
         Points with a ``site_id`` column (see :func:`coverage.sites.read_sites`).
     radius_m : float or sequence of float, default 500
@@ -175,6 +176,7 @@ def service_areas(
     minutes : float or sequence of float, optional
         Walking time(s) instead of distance, at ``walk_speed_kmh``.
     walk_speed_kmh : float, default 4.8
+        Walking speed that turns minutes into metres.
     buffer_m : float, default 25
         Half-width of the walkable band drawn around reached streets (the
         band is ``2 * buffer_m`` wide).
@@ -188,6 +190,7 @@ def service_areas(
         halls, within about one cell of the exact outline. Default: a fifth
         of ``buffer_m``; ``0`` selects the exact GEOS union.
     id_col : str, default "site_id"
+        Column of ``halls`` holding their unique ids.
 
     Returns
     -------

@@ -303,6 +303,7 @@ def snap_points(
     Parameters
     ----------
     net : WalkNetwork
+        The prepared walking network.
     points : GeoSeries or GeoDataFrame of Points
         Any CRS; reprojected to the network's. A missing CRS is an error.
     max_snap_m : float, default 300
@@ -371,11 +372,13 @@ def snap_sites(
     Parameters
     ----------
     net : WalkNetwork
+        The prepared walking network.
     sites : GeoDataFrame
         As returned by :func:`read_sites`.
     max_snap_m : float, default 300
         Largest allowed access walk from a hall to its street.
     id_col : str, default "site_id"
+        Column of ``halls`` holding their unique ids.
 
     Returns
     -------

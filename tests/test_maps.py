@@ -41,7 +41,9 @@ def test_layers_and_counts(futian, tmp_path: Path, lang: str) -> None:
     m = coverage_map(r.network, service=r.areas, coverage=r.coverage, plan=r.plan, title="t", lang=lang)
     path = save_map(m, tmp_path / "m.html")
     html = path.read_text(encoding="utf-8")
-    assert not re.search(r"""<(script|link)[^>]*(src|href)=["']https?://""", html)  # nothing loads from the network
+    assert not re.search(
+        r"""<(script|link)[^>]*(src|href)=["']https?://""", html
+    )  # nothing loads from the network
     assert "OpenStreetMap contributors (ODbL)" in html
     # Every hall, gap and proposed site is on the map.
     assert html.count("Build order" if lang == "en" else "建设顺序") >= len(r.plan.sites)

@@ -123,9 +123,9 @@ def test_futian_matches_networkx(shared_data) -> None:
     # Oracle: networkx on the raw graph, walkable edges, undirected, shortest parallel.
     H = nx.Graph()
     for u, v, data in G.edges(data=True):
-        if exclusion_reason(data) is None and u != v:
-            if not H.has_edge(u, v) or H[u][v]["length"] > data["length"]:
-                H.add_edge(u, v, length=data["length"])
+        shorter = not H.has_edge(u, v) or H[u][v]["length"] > data["length"]
+        if exclusion_reason(data) is None and u != v and shorter:
+            H.add_edge(u, v, length=data["length"])
     main = max(nx.connected_components(H), key=len)
     assert len(main) == net.n_nodes
     from scipy.sparse.csgraph import dijkstra

@@ -96,8 +96,9 @@ def test_plan_bad_inputs() -> None:
         plan_sites(net, halls, before, k=-1, use_gaps=False)
     with pytest.raises(CoverageInputError, match="candidate sites"):
         plan_sites(net, halls, before, k=500, use_gaps=False, k_max=None, target_share=None)
-    far = gpd.GeoDataFrame({"candidate_id": ["far", "near"]},
-                           geometry=[shapely.Point(0, 5000), shapely.Point(1500, 0)], crs=CRS)
+    far = gpd.GeoDataFrame(
+        {"candidate_id": ["far", "near"]}, geometry=[shapely.Point(0, 5000), shapely.Point(1500, 0)], crs=CRS
+    )
     with pytest.warns(CoverageWarning, match="far"):
         plan = plan_sites(net, halls, before, k=1, candidates=far, k_max=None, target_share=None)
     assert plan.sites["candidate_id"].tolist() == ["near"]
