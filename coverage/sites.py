@@ -142,16 +142,13 @@ def _guess(columns: list[str], wanted: str | None, names: tuple[str, ...], what:
         close = difflib.get_close_matches(wanted, columns, n=3)
         hint = f" Did you mean {close}?" if close else ""
         raise CoverageInputError(
-            f"{label}: no {what} column {wanted!r}; columns are {columns}.{hint} Pass "
-            f"{what}_col= with the right name."
+            f"{label}: no {what} column {wanted!r}; columns are {columns}.{hint} Pass {what}_col= with the right name."
         )
     lower = {c.lower(): c for c in columns}
     for name in names:
         if name in lower:
             return lower[name]
-    raise CoverageInputError(
-        f"{label}: cannot find a {what} column among {columns}; pass {what}_col= naming it."
-    )
+    raise CoverageInputError(f"{label}: cannot find a {what} column among {columns}; pass {what}_col= naming it.")
 
 
 def _points_from_columns(
@@ -172,6 +169,12 @@ def _points_from_columns(
     geographic = crs_key in ("gcj02", "bd09", "wgs84", "epsg:4326")
     if geographic:
         out = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
+        if out.size and np.all(np.abs(lon[out]) <= 90) and np.all(np.abs(lat[out]) <= 180):
+            raise CoverageInputError(
+                f"{label}: latitude beyond +-90 in {out.size} row(s) (rows {_rows(out)}), but the values "
+                f"would fit the other way round: the lon and lat columns look swapped. Pass "
+                f"lon_col={lat_name!r}, lat_col={lon_name!r}."
+            )
         if out.size:
             raise CoverageInputError(
                 f"{label}: {out.size} row(s) have coordinates outside lon -180..180 / lat -90..90 "
@@ -191,9 +194,7 @@ def _points_from_geometry(frame: gpd.GeoDataFrame, *, label: str, crs: str, crs_
     gdf = frame
     empty = np.flatnonzero(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
     if empty.size:
-        raise CoverageInputError(
-            f"{label}: {empty.size} site(s) have no geometry (rows {_rows(empty)}); fix them."
-        )
+        raise CoverageInputError(f"{label}: {empty.size} site(s) have no geometry (rows {_rows(empty)}); fix them.")
     kinds = gdf.geometry.geom_type.to_numpy()
     not_point = np.flatnonzero(kinds != "Point")
     if not_point.size:
@@ -204,9 +205,7 @@ def _points_from_geometry(frame: gpd.GeoDataFrame, *, label: str, crs: str, crs_
     if crs_key in ("gcj02", "bd09"):
         lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
         x, y = to_wgs84(lon, lat, crs)
-        gdf = gpd.GeoDataFrame(
-            gdf.drop(columns=gdf.geometry.name), geometry=gpd.points_from_xy(x, y, crs="EPSG:4326")
-        )
+        gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=gpd.points_from_xy(x, y, crs="EPSG:4326"))
     else:
         if gdf.crs is None:
             gdf = gdf.set_crs(crs)
@@ -216,9 +215,7 @@ def _points_from_geometry(frame: gpd.GeoDataFrame, *, label: str, crs: str, crs_
     return gdf
 
 
-def _with_ids(
-    gdf: gpd.GeoDataFrame, *, label: str, id_col: str | None, name_col: str | None
-) -> gpd.GeoDataFrame:
+def _with_ids(gdf: gpd.GeoDataFrame, *, label: str, id_col: str | None, name_col: str | None) -> gpd.GeoDataFrame:
     gdf = gdf.reset_index(drop=True)
     if id_col is not None:
         if id_col not in gdf.columns:
@@ -446,12 +443,7 @@ def _explain_far(net: WalkNetwork, sites: gpd.GeoDataFrame, max_snap_m: float) -
     swapped = gpd.GeoSeries(gpd.points_from_xy(y, x), crs="EPSG:4326").to_crs(net.crs)
     sxs, sys_ = swapped.x.to_numpy(), swapped.y.to_numpy()
     pad = max_snap_m
-    inside = (
-        (sxs >= bounds[0] - pad)
-        & (sxs <= bounds[2] + pad)
-        & (sys_ >= bounds[1] - pad)
-        & (sys_ <= bounds[3] + pad)
-    )
+    inside = (sxs >= bounds[0] - pad) & (sxs <= bounds[2] + pad) & (sys_ >= bounds[1] - pad) & (sys_ <= bounds[3] + pad)
     if np.isfinite(sxs).all() and inside.mean() > 0.5:
         raise CoverageInputError(
             "no site lies near the network, but with longitude and latitude swapped they would: "
