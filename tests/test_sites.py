@@ -108,10 +108,10 @@ def test_far_and_swapped_halls(shared_data: Path) -> None:
     net = load_network(shared_data / "shenzhen" / "futian_walk.graphml")
     ok = read_sites(pd.DataFrame({"id": ["near", "far"], "lon": [114.02, 114.5], "lat": [22.53, 22.9]}), id_col="id")
     with pytest.warns(CoverageWarning, match=r"1 of 2 site\(s\).*'far'"):
-        out, snap = snap_sites(net, ok)
+        out, _ = snap_sites(net, ok)
     assert out["snapped"].tolist() == [True, False]
     # Swapped in Shenzhen: the latitude is out of range, caught when reading.
-    with pytest.raises(CoverageInputError, match="look swapped. Pass lon_col='lat', lat_col='lon'"):
+    with pytest.raises(CoverageInputError, match=r"look swapped\. Pass lon_col='lat', lat_col='lon'"):
         read_sites(pd.DataFrame({"id": ["a"], "lon": [22.53], "lat": [114.02]}), id_col="id")
     elsewhere = read_sites(pd.DataFrame({"id": ["x"], "lon": [2.35], "lat": [48.85]}), id_col="id")
     with pytest.raises(CoverageInputError, match="no site lies within"):
