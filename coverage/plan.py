@@ -45,9 +45,18 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = 50.0) -> gpd.GeoD
     """Positions along every street, about ``spacing_m`` apart.
 
     Points are placed every ``spacing_m`` along each edge (and at each edge's
-    middle when it is shorter); positions closer than half the spacing to each
-    other (around junctions) are merged with scikit-learn's radius-neighbours
-    graph, keeping the first of each group, so the result is deterministic.
+    middle when it is shorter). Around junctions, where the ends of several
+    edges meet, positions closer than half the spacing to an already kept one
+    are dropped: a greedy pass in edge order over the neighbours found by
+    scikit-learn's KD-tree, so the result is deterministic and no two kept
+    positions are closer than ``spacing_m / 2``.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The prepared walking network.
+    spacing_m : float, default 50
+        Distance between candidate positions along a street.
 
     Returns
     -------
@@ -55,8 +64,7 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = 50.0) -> gpd.GeoD
         ``candidate_id`` (``n<k>``), ``source`` = ``"network"``, points in the
         network's CRS.
     """
-    from scipy.sparse.csgraph import connected_components
-    from sklearn.neighbors import radius_neighbors_graph
+    from sklearn.neighbors import KDTree
 
     from ._geometry import sample_pieces
 
@@ -69,10 +77,12 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = 50.0) -> gpd.GeoD
     t = (k + 0.5) * (length[edge] / n_per[edge])
     xy, _ = sample_pieces(_geometry_index(net), edge, t, t, step=1.0)
     xy = xy[::2]  # sample_pieces returns both ends of each zero-length piece
-    graph = radius_neighbors_graph(xy, radius=spacing_m / 2.0, mode="connectivity", include_self=False)
-    _, labels = connected_components(graph, directed=False)
-    _, first = np.unique(labels, return_index=True)
-    keep = np.sort(first)
+    neighbours = KDTree(xy).query_radius(xy, r=spacing_m / 2.0)
+    dropped = np.zeros(xy.shape[0], dtype=bool)
+    for i, near in enumerate(neighbours):
+        if not dropped[i]:
+            dropped[near[near > i]] = True
+    keep = np.flatnonzero(~dropped)
     return gpd.GeoDataFrame(
         {"candidate_id": [f"n{i}" for i in range(keep.size)], "source": "network"},
         geometry=gpd.points_from_xy(xy[keep, 0], xy[keep, 1]),

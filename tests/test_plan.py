@@ -26,10 +26,15 @@ def test_network_candidates_spacing() -> None:
         network_candidates(net, spacing_m=0.0)
 
 
-def test_candidates_merge_near_junctions() -> None:
+def test_candidates_merge_near_junctions_without_chaining() -> None:
     G = line_graph([10.0, 10.0])  # two short edges: both midpoints within 25 m of each other
     net = network_from_graph(G)
     assert len(network_candidates(net, spacing_m=50.0)) == 1
+    # A chain of 20 short edges: positions 10 m apart must not collapse into one.
+    net = network_from_graph(line_graph([10.0] * 20))
+    xs = np.sort(network_candidates(net, spacing_m=50.0).geometry.x.to_numpy())
+    assert xs.size == 7  # one every 30 m: each next kept position is the first beyond 25 m
+    assert np.diff(xs).min() >= 25.0
 
 
 def test_exclusions_and_duplicates() -> None:
