@@ -252,9 +252,7 @@ class SiteSelection:
             ),
         ]
         if self.sites_lower_bound is not None:
-            rows.append(
-                ("certificate", f"at least {self.sites_lower_bound:,} sites needed; gap {self.gap:.3%}")
-            )
+            rows.append(("certificate", f"at least {self.sites_lower_bound:,} sites needed; gap {self.gap:.3%}"))
         else:
             rows.append(("certificate", f"upper bound {_fmt(self.upper_bound)}; gap {self.gap:.3%}"))
         if self.fixed_sites.size:
@@ -353,9 +351,7 @@ def _as_cover(cover: Any, *, name: str = "cover") -> Any:
             )
         mat = sp.csc_array(arr)
     if mat.ndim != 2:
-        raise CoverageInputError(
-            f"{name} must be 2-D (demand units x candidate sites), got shape {mat.shape}."
-        )
+        raise CoverageInputError(f"{name} must be 2-D (demand units x candidate sites), got shape {mat.shape}.")
     if mat.dtype != np.bool_:
         if not (np.issubdtype(mat.dtype, np.number)) or np.issubdtype(mat.dtype, np.complexfloating):
             raise CoverageInputError(
@@ -409,9 +405,7 @@ def _as_weights(weights: Any, n: int, *, name: str = "weights") -> FloatArray:
         )
     inf = np.flatnonzero(np.isinf(arr))
     if inf.size:
-        raise CoverageInputError(
-            f"{name} has infinite value(s) at rows {_few(inf.tolist())}; weights must be finite."
-        )
+        raise CoverageInputError(f"{name} has infinite value(s) at rows {_few(inf.tolist())}; weights must be finite.")
     neg = np.flatnonzero(arr < 0)
     if neg.size:
         raise CoverageInputError(
@@ -523,14 +517,10 @@ def _problem(cover: Any, weights: Any, already_covered: Any, *, weights_required
     n_d, n_c = a.shape
     if n_d == 0:
         raise CoverageInputError("cover has no demand rows; there is nothing to cover.")
-    if weights is None and not weights_required:
-        w = np.ones(n_d, dtype=np.float64)
-    else:
-        w = _as_weights(weights, n_d)
+    no_weights = weights is None and not weights_required
+    w = np.ones(n_d, dtype=np.float64) if no_weights else _as_weights(weights, n_d)
     already = _as_mask(already_covered, n_d, name="already_covered")
-    return _Problem(
-        a=a, weights=w, already=already, available=np.ones(n_c, dtype=np.bool_), fixed=_empty_int()
-    )
+    return _Problem(a=a, weights=w, already=already, available=np.ones(n_c, dtype=np.bool_), fixed=_empty_int())
 
 
 # --------------------------------------------------------------------------- reductions
@@ -826,9 +816,9 @@ class _HighsModel:
         lp.a_matrix_.index_ = m.indices.astype(np.int32)
         lp.a_matrix_.value_ = m.data.astype(np.float64)
         if not relax:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * n_integer + [
-                highspy.HighsVarType.kContinuous
-            ] * (n_cols - n_integer)
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * n_integer + [highspy.HighsVarType.kContinuous] * (
+                n_cols - n_integer
+            )
         self.maximize = maximize
         self.relax = relax
         self.n_cols = int(n_cols)
@@ -844,9 +834,7 @@ class _HighsModel:
 
     def run(self, *, time_limit_s: float, start: FloatArray | None = None) -> _MipOutcome:
         h = self.h
-        h.setOptionValue(
-            "time_limit", float(time_limit_s) if math.isfinite(time_limit_s) else highspy.kHighsInf
-        )
+        h.setOptionValue("time_limit", float(time_limit_s) if math.isfinite(time_limit_s) else highspy.kHighsInf)
         if self.relax and self._runs == 1:
             h.setOptionValue("solver", "simplex")  # later runs restart from the previous basis
         if start is not None and not self.relax:
@@ -1009,9 +997,7 @@ class _MaxCoverEngine:
             if lp.optimal and math.isfinite(lp.bound):
                 bound = min(bound, lp.bound * (1 + _REL_TOL) + _REL_TOL)
             else:
-                lp_note = (
-                    f"; the LP relaxation stopped ({lp.status}), so the bound is the weaker submodular one"
-                )
+                lp_note = f"; the LP relaxation stopped ({lp.status}), so the bound is the weaker submodular one"
             optimal = _within_tol(value, bound)
             status = (
                 "optimal: the greedy+swap solution meets the LP bound"
@@ -1128,9 +1114,7 @@ def _selection(
     )
 
 
-def _max_coverage(
-    prob: _Problem, k: int, *, method: Method, time_limit_s: float, reduce: bool
-) -> SiteSelection:
+def _max_coverage(prob: _Problem, k: int, *, method: Method, time_limit_s: float, reduce: bool) -> SiteSelection:
     engine = _MaxCoverEngine(prob, reduce=reduce)
     selection, _ = engine.solve(k, method=method, time_limit_s=time_limit_s)
     return selection
@@ -1381,9 +1365,7 @@ def target_coverage(
     slack = _REL_TOL * max(1.0, total)
     needed = share * total - before
     if needed <= slack:
-        status = (
-            f"target already met: existing coverage {before / total:.2%} >= target {share:.2%}; nothing to do"
-        )
+        status = f"target already met: existing coverage {before / total:.2%} >= target {share:.2%}; nothing to do"
         return _selection(
             prob,
             [],
@@ -1432,17 +1414,13 @@ def target_coverage(
         mip_sites = _sites_from_x(out.x, n_cols)
         if len(mip_sites) < len(sites) and _value(red.a, red.w, mip_sites) >= needed:
             sites = mip_sites
-    lower = (
-        len(sites) if out.optimal else max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
-    )
+    lower = len(sites) if out.optimal else max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
     lower = min(lower, len(sites))
     optimal = lower == len(sites)
     if optimal:
         status = f"optimal: {len(sites)} new site(s) are the fewest that reach {share:.2%}"
     elif out.time_limit_hit:
-        status = (
-            f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
-        )
+        status = f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
     else:
         status = f"HiGHS stopped ({out.status}): best solution found; at least {lower} site(s) are needed"
     chosen = red.cols[np.asarray(sites, dtype=np.int64)].tolist()
@@ -1557,17 +1535,13 @@ def _full_coverage(prob: _Problem, limit: float, t0: float, *, stacklevel: int) 
         covered = _covered_mask(red.a, mip_sites, n_rows)
         if len(mip_sites) < len(sites) and bool(covered.all()):
             sites = mip_sites
-    lower = (
-        len(sites) if out.optimal else max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
-    )
+    lower = len(sites) if out.optimal else max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
     lower = min(lower, len(sites))
     optimal = lower == len(sites)
     if optimal:
         status = f"optimal: {len(sites)} new site(s) are the fewest that cover every reachable demand unit"
     elif out.time_limit_hit:
-        status = (
-            f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
-        )
+        status = f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
     else:
         status = f"HiGHS stopped ({out.status}): best solution found; at least {lower} site(s) are needed"
     chosen = red.cols[np.asarray(sites, dtype=np.int64)].tolist()
@@ -1619,20 +1593,14 @@ def _cost_problem(
             f"candidate column {j}; costs are walking distances or times and must be >= 0."
         )
     if isinstance(service_radius, bool) or not isinstance(service_radius, numbers.Real):
-        raise CoverageInputError(
-            f"service_radius must be a number (same unit as cost_matrix), got {service_radius!r}."
-        )
+        raise CoverageInputError(f"service_radius must be a number (same unit as cost_matrix), got {service_radius!r}.")
     radius = float(service_radius)
     if not math.isfinite(radius) or radius < 0:
         raise CoverageInputError(f"service_radius must be finite and >= 0, got {service_radius!r}.")
     n_d, n_c = cost.shape
     if n_d == 0:
         raise CoverageInputError("cost_matrix has no demand rows; there is nothing to cover.")
-    w = (
-        np.ones(n_d, dtype=np.float64)
-        if weights is None and not weights_required
-        else _as_weights(weights, n_d)
-    )
+    w = np.ones(n_d, dtype=np.float64) if weights is None and not weights_required else _as_weights(weights, n_d)
     a = sp.csc_array(cost <= radius)  # spopt: a_ij = 1 where cost <= service_radius
     a.eliminate_zeros()
     a.sort_indices()
@@ -1656,8 +1624,7 @@ def _as_predefined(value: Any, n_c: int) -> IntArray:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise CoverageInputError(
-            "predefined_facilities_arr must be 1-D (column indices or a mask of length "
-            f"{n_c}), got shape {arr.shape}."
+            f"predefined_facilities_arr must be 1-D (column indices or a mask of length {n_c}), got shape {arr.shape}."
         )
     if arr.size == 0:
         return _empty_int()
@@ -1747,9 +1714,7 @@ def from_cost_matrix(
     >>> sel.sites.tolist(), sel.covered_after
     ([1], 6.0)
     """
-    prob = _cost_problem(
-        cost_matrix, weights, service_radius, predefined_facilities_arr, weights_required=True
-    )
+    prob = _cost_problem(cost_matrix, weights, service_radius, predefined_facilities_arr, weights_required=True)
     _check_total(prob.weights)
     n_c = prob.a.shape[1]
     n_fixed = int(prob.fixed.size)
@@ -1762,9 +1727,7 @@ def from_cost_matrix(
             f"p_facilities counts the predefined ones too, so pass p_facilities >= {n_fixed}."
         )
     if p > n_c:
-        raise CoverageInputError(
-            f"p_facilities={p} is more than the {n_c} candidate columns; pass at most {n_c}."
-        )
+        raise CoverageInputError(f"p_facilities={p} is more than the {n_c} candidate columns; pass at most {n_c}.")
     return _max_coverage(
         prob, p - n_fixed, method=_as_method(method), time_limit_s=_as_time_limit(time_limit_s), reduce=True
     )
@@ -1802,8 +1765,6 @@ def lscp_from_cost_matrix(
         ``model="full_coverage"``.
     """
     t0 = time.perf_counter()
-    prob = _cost_problem(
-        cost_matrix, weights, service_radius, predefined_facilities_arr, weights_required=False
-    )
+    prob = _cost_problem(cost_matrix, weights, service_radius, predefined_facilities_arr, weights_required=False)
     _check_total(prob.weights)
     return _full_coverage(prob, _as_time_limit(time_limit_s), t0, stacklevel=3)
