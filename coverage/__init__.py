@@ -19,6 +19,7 @@ from __future__ import annotations
 from ._errors import CoverageInputError, CoverageWarning, EstimateWarning
 from .assess import CoverageResult, assess_coverage
 from .network import WalkNetwork, load_network, network_from_graph
+from .plan import SitePlan, plan_sites
 from .service_areas import ServiceAreas, service_areas
 from .sites import read_sites, snap_sites
 
@@ -30,11 +31,13 @@ __all__ = [
     "CoverageWarning",
     "EstimateWarning",
     "ServiceAreas",
+    "SitePlan",
     "WalkNetwork",
     "__version__",
     "assess_coverage",
     "load_network",
     "network_from_graph",
+    "plan_sites",
     "read_sites",
     "service_areas",
     "snap_sites",

@@ -61,9 +61,9 @@ def solve_spopt_mclp(cost, weights, radius, p, predefined=None) -> float:
     locate = pytest.importorskip("spopt.locate")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3 -> 4.0 API notices
-        model = locate.MCLP.from_cost_matrix(
-            cost, weights, radius, p, predefined_facilities_arr=predefined
-        ).solve(pulp.PULP_CBC_CMD(msg=False))
+        model = locate.MCLP.from_cost_matrix(cost, weights, radius, p, predefined_facilities_arr=predefined).solve(
+            pulp.PULP_CBC_CMD(msg=False)
+        )
     return float(model.problem.objective.value())
 
 
@@ -104,9 +104,7 @@ def check_selection(sel: opt.SiteSelection, k: int | None = None) -> None:
 @pytest.mark.parametrize(("p", "predefined"), [(1, None), (4, None), (6, [0, 3])])
 def test_mclp_matches_spopt(n_demand, n_candidates, seed, p, predefined):
     cost, weights, radius = spatial_instance(n_demand, n_candidates, seed)
-    expected = solve_spopt_mclp(
-        cost, weights, radius, p, None if predefined is None else np.array(predefined)
-    )
+    expected = solve_spopt_mclp(cost, weights, radius, p, None if predefined is None else np.array(predefined))
     sel = opt.from_cost_matrix(cost, weights, radius, p, predefined_facilities_arr=predefined)
     assert sel.optimal
     assert sel.method in {"milp-highs", "greedy+swap", "none"}
@@ -455,9 +453,7 @@ def test_max_coverage_bad_inputs(kwargs, message):
 
 def test_sparse_cover_bad_entries():
     bad = sp.csc_array(np.array([[1.0, 0.5], [0.0, 1.0]]))
-    with pytest.raises(
-        CoverageInputError, match=r"non-boolean entry \(0\.5\) at demand row 0, candidate column 1"
-    ):
+    with pytest.raises(CoverageInputError, match=r"non-boolean entry \(0\.5\) at demand row 0, candidate column 1"):
         opt.max_coverage(bad, [1.0, 1.0], 1)
 
 
