@@ -252,31 +252,6 @@ class SegmentIndex:
         sy[r] = q[best, 1]
 
 
-def densify_lines(lines: npt.NDArray[np.object_], step: float) -> tuple[FloatArray, IntArray]:
-    """Sample points along lines at most ``step`` apart (vertices included).
-
-    Returns
-    -------
-    (xy, owner)
-        Sample coordinates and the index of the line each belongs to.
-    """
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    if coords.shape[0] == 0:
-        return np.empty((0, 2)), np.empty(0, np.int64)
-    same = owner[1:] == owner[:-1]
-    i0 = np.flatnonzero(same)
-    p0 = coords[i0]
-    p1 = coords[i0 + 1]
-    seg_len = np.hypot(*(p1 - p0).T)
-    parts = np.maximum(1, np.ceil(seg_len / step)).astype(np.int64)
-    rep = np.repeat(np.arange(i0.size), parts)
-    k = np.arange(rep.size) - np.repeat(np.cumsum(parts) - parts, parts)
-    f = (k / parts[rep])[:, None]
-    xy = np.concatenate([p0[rep] + (p1[rep] - p0[rep]) * f, coords])
-    own = np.concatenate([owner[i0][rep], owner]).astype(np.int64)
-    return xy, own
-
-
 def _disk_rectangles(radius_cells: float) -> list[tuple[int, int]]:
     """Half-widths (w, h) of rectangles whose union is the lattice disk of the radius."""
     r = int(np.floor(radius_cells + 1e-9))

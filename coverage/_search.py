@@ -227,40 +227,6 @@ def bounded_blocks(
         yield start, np.atleast_2d(np.asarray(block, dtype=np.float64))
 
 
-def within_pairs(
-    aug: AugmentedGraph, sources: IntArray, targets: IntArray, *, limit: float
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """All (source, target) pairs within ``limit``, as sparse triplets.
-
-    Parameters
-    ----------
-    aug : AugmentedGraph
-        The network with the sources inserted.
-    sources, targets : numpy.ndarray
-        Node indices. Searches run from ``sources`` in bounded batches.
-    limit : float
-        Largest distance kept (inclusive).
-
-    Returns
-    -------
-    (source_pos, target_pos, distance)
-        Positions in ``sources`` and ``targets`` and the network distance.
-    """
-    targets = np.asarray(targets, dtype=np.int64)
-    out_s: list[IntArray] = []
-    out_t: list[IntArray] = []
-    out_d: list[FloatArray] = []
-    for start, block in bounded_blocks(aug, sources, limit=limit):
-        sub = block[:, targets]
-        si, ti = np.nonzero(sub <= limit)
-        out_s.append(si.astype(np.int64) + start)
-        out_t.append(ti.astype(np.int64))
-        out_d.append(sub[si, ti])
-    if not out_s:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
-
-
 @dataclass(frozen=True, eq=False)
 class Located:
     """Points placed on the segments of an augmented graph (not inserted as nodes).
