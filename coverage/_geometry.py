@@ -289,7 +289,7 @@ def dilate_disk(mask: npt.NDArray[np.bool_], radius_cells: float) -> npt.NDArray
 
 
 #: Cells added to the dilation radius to offset the lattice disk's shortfall.
-BAND_CALIBRATION = 0.2
+BAND_CALIBRATION = 0.1
 
 
 def band_polygons(
