@@ -2,8 +2,9 @@
 
 Uncovered units are clustered with scikit-learn's DBSCAN on projected
 coordinates (aggregated first into cells a quarter of the clustering distance
-wide), with the neighbourhood distance tied to the radius (half of it by
-default: two uncovered units closer than that belong to the same gap) and the
+wide), with the neighbourhood distance tied to the radius (0.7 of it by
+default, so that neighbouring census hexagons of resolution 9, 300 m apart,
+join: two uncovered units closer than that belong to the same gap) and the
 population as sample weight, so that a neighbourhood is dense when it holds at
 least ``min_core_population`` people. Uncovered units in no dense
 neighbourhood are gathered in one ``scattered`` row per group, so every
@@ -64,7 +65,7 @@ def find_gaps(
     units: gpd.GeoDataFrame,
     *,
     radius_m: float,
-    eps_share: float = 0.5,
+    eps_share: float = 0.7,
     min_core_population: float = 1.0,
     min_population: float = 0.0,
     outline_m: float = 50.0,
@@ -78,7 +79,7 @@ def find_gaps(
         ``population``, ``group``, ``distance_m``, projected points).
     radius_m : float
         The coverage radius; the clustering distance is ``eps_share * radius_m``.
-    eps_share : float, default 0.5
+    eps_share : float, default 0.7
         Clustering distance as a share of the radius.
     min_core_population : float, default 1
         People needed within the clustering distance for a dense neighbourhood.
