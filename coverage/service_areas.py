@@ -187,7 +187,7 @@ def service_areas(
     resolution_m : float, optional
         Outline the band on a grid of this cell size (marching squares)
         instead of the exact GEOS union of buffers; much faster for many
-        halls, within about one cell of the exact outline. Default: a fifth
+        halls, within about one cell of the exact outline. Default: a quarter
         of ``buffer_m``; ``0`` selects the exact GEOS union.
     id_col : str, default "site_id"
         Column of ``halls`` holding their unique ids.
@@ -205,7 +205,7 @@ def service_areas(
     if not (math.isfinite(buffer_m) and buffer_m > 0):
         raise CoverageInputError(f"buffer_m={buffer_m!r}: give a half-width > 0 m (25 m is usual).")
     if resolution_m is None:
-        resolution_m = buffer_m / 5.0
+        resolution_m = buffer_m / 4.0
     if not (math.isfinite(resolution_m) and 0 <= resolution_m <= buffer_m / 1.5):
         raise CoverageInputError(
             f"resolution_m={resolution_m!r}: give 0 (exact union) or a cell size up to "
