@@ -56,6 +56,8 @@ def _step(result: RunResult, name: str, progress: Callable[[str], None] | None) 
         yield
     for w in caught:
         if issubclass(w.category, CoverageWarning):
+            if any(str(w.message) in seen for seen in result.warnings):
+                continue  # the same problem seen by an earlier step (e.g. an unsnapped hall)
             result.warnings.append(f"{name}: {w.message}")
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     result.timings[name] = time.perf_counter() - t
