@@ -86,7 +86,8 @@ def find_gaps(
     min_population : float, default 0
         Gaps with fewer people are flagged ``minor`` (still listed).
     outline_m : float, default 50
-        The gap's outline is the convex hull of its units grown by this much.
+        The gap's outline is the convex hull of its units grown by this much
+        (for the ``scattered`` row, a circle of this radius around each unit).
 
     Returns
     -------
@@ -152,8 +153,12 @@ def find_gaps(
             total = float(w.sum())
             cx = float(np.average(xs[members], weights=w)) if total > 0 else float(xs[members].mean())
             cy = float(np.average(ys[members], weights=w)) if total > 0 else float(ys[members].mean())
-            hull = shapely.convex_hull(shapely.multipoints(np.column_stack([xs[members], ys[members]])))
-            outline = shapely.buffer(hull, outline_m, quad_segs=4)
+            points = shapely.multipoints(np.column_stack([xs[members], ys[members]]))
+            if gap_id.endswith("scattered"):
+                # Isolated units far apart: their own small circles, not one hull across the city.
+                outline = shapely.buffer(points, outline_m, quad_segs=4)
+            else:
+                outline = shapely.buffer(shapely.convex_hull(points), outline_m, quad_segs=4)
             geoms.append(outline)
             rows.append(
                 {
