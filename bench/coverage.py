@@ -71,13 +71,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import resource
-import statistics
 import sys
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +95,7 @@ import shapely  # noqa: E402
 from scipy.spatial import cKDTree  # noqa: E402
 
 import coverage as cp  # noqa: E402
+from bench._common import data_dir, med, rss_mb, table, timed  # noqa: E402
 from coverage import demand as dm  # noqa: E402
 
 try:
@@ -121,43 +120,6 @@ PORTO_ALEGRE_POPULATION = 812_935
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-def data_dir() -> Path:
-    env = os.environ.get("COVERAGE_PLANNER_DATA")
-    folder = Path(env) if env else REPO.parent / "shared" / "data"
-    if not folder.is_dir():
-        sys.exit(f"data folder {folder} not found; set COVERAGE_PLANNER_DATA")
-    return folder
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
-
-
-def med(xs: list[float]) -> float:
-    return float(statistics.median(xs))
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(
-        h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-    )
-    out = [line, "-" * len(line)]
-    for r in rows:
-        out.append(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
-    return "\n".join(out)
 
 
 @contextlib.contextmanager
@@ -205,9 +167,7 @@ def load_case(name: str, args: argparse.Namespace) -> tuple[cp.WalkNetwork, gpd.
 
         def build() -> gpd.GeoDataFrame:
             hexes = dm.read_h3_hexagons(data / "porto_alegre" / "poa_hexgrid.csv")
-            return dm.demand_from_polygons(
-                hexes, population_col="population", id_col="id", method="streets", edges=net
-            )
+            return dm.demand_from_polygons(hexes, population_col="population", id_col="id", method="streets", edges=net)
 
         expected, n_halls = PORTO_ALEGRE_POPULATION, args.halls_porto_alegre
     else:
@@ -331,12 +291,8 @@ def run_case(name: str, args: argparse.Namespace, failures: list[str]) -> dict[s
     )
     # The check: the same hall and resident nodes as the others.
     with quiet_stdout():
-        pn.set_pois(
-            "halls_n", RADIUS_M, 1, pd.Series(net.node_x[hall_nodes]), pd.Series(net.node_y[hall_nodes])
-        )
-        d_pandana = pn.nearest_pois(RADIUS_M, "halls_n", num_pois=1, max_distance=np.inf)[1].to_numpy()[
-            unit_nodes
-        ]
+        pn.set_pois("halls_n", RADIUS_M, 1, pd.Series(net.node_x[hall_nodes]), pd.Series(net.node_y[hall_nodes]))
+        d_pandana = pn.nearest_pois(RADIUS_M, "halls_n", num_pois=1, max_distance=np.inf)[1].to_numpy()[unit_nodes]
     cov_pandana = d_pandana <= RADIUS_M
     res["pop_pandana"] = float(pop[cov_pandana].sum())
     res["tie_units"] = int((pandana_nodes != unit_nodes).sum())
@@ -361,18 +317,14 @@ def run_case(name: str, args: argparse.Namespace, failures: list[str]) -> dict[s
             kd = cKDTree(np.column_stack([net.node_x, net.node_y]))
             h_nodes = kd.query(np.column_stack([hx, hy]))[1]
             u_nodes = kd.query(np.column_stack([ux, uy]))[1]
-            dist = nx.multi_source_dijkstra_path_length(
-                G, set(h_nodes.tolist()), cutoff=RADIUS_M, weight="length"
-            )
+            dist = nx.multi_source_dijkstra_path_length(G, set(h_nodes.tolist()), cutoff=RADIUS_M, weight="length")
             covered = np.fromiter((n in dist for n in u_nodes.tolist()), dtype=bool, count=u_nodes.size)
             return float(pop[covered].sum()), dist
 
         t, (pop_nx, dist_nx) = timed(nx_query)
         query.append(t)
     res.update(nx_build=med(build), nx_query=med(query), pop_nx=pop_nx)
-    d_nx = np.fromiter(
-        (dist_nx.get(n, np.inf) for n in unit_nodes.tolist()), dtype=np.float64, count=unit_nodes.size
-    )
+    d_nx = np.fromiter((dist_nx.get(n, np.inf) for n in unit_nodes.tolist()), dtype=np.float64, count=unit_nodes.size)
     cov_nx = d_nx <= RADIUS_M
     res["rss_nx"] = rss_mb()
 

@@ -29,7 +29,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import tracemalloc
@@ -44,21 +43,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import coverage as cp  # noqa: E402
+from bench._common import data_dir, timed  # noqa: E402
 from coverage import demand as dm  # noqa: E402
 from coverage.optimize import coverage_curve, max_coverage  # noqa: E402
 from coverage.plan import coverage_matrix, network_candidates  # noqa: E402
 from coverage.sites import snap_points  # noqa: E402
-
-
-def data_dir() -> Path:
-    env = os.environ.get("COVERAGE_PLANNER_DATA")
-    return Path(env) if env else REPO.parent / "shared" / "data"
-
-
-def timed(fn, *args, **kwargs):
-    t = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return out, time.perf_counter() - t
 
 
 def spopt_mclp(cost: np.ndarray, weights: np.ndarray, radius: float, p: int, predefined: np.ndarray, solver):
@@ -121,10 +110,10 @@ def main() -> int:
     ks = [10] if args.quick else [5, 10, 20]
     exact = {}
     for k in ks:
-        sel, secs = timed(
-            max_coverage, cover, weights, k, already_covered=already, time_limit_s=args.time_limit
+        secs, sel = timed(
+            lambda k=k: max_coverage(cover, weights, k, already_covered=already, time_limit_s=args.time_limit)
         )
-        greedy, gsecs = timed(max_coverage, cover, weights, k, already_covered=already, method="greedy")
+        gsecs, greedy = timed(lambda k=k: max_coverage(cover, weights, k, already_covered=already, method="greedy"))
         exact[k] = sel
         gap_to_exact = (sel.objective - greedy.objective) / sel.objective if sel.objective else 0.0
         rows.append(
@@ -143,14 +132,10 @@ def main() -> int:
             print(f"  FAIL: greedy above a proven optimum at k={k}")
             ok = False
     print("\nMaximum coverage (new sites, existing halls fixed):")
-    print(
-        pd.DataFrame(rows).to_string(
-            index=False, float_format=lambda v: f"{v:,.4f}" if abs(v) < 1 else f"{v:,.1f}"
-        )
-    )
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:,.4f}" if abs(v) < 1 else f"{v:,.1f}"))
     if not args.quick:
-        curve, csecs = timed(
-            coverage_curve, cover, weights, args.kmax, already_covered=already, time_limit_s=args.time_limit
+        csecs, curve = timed(
+            lambda: coverage_curve(cover, weights, args.kmax, already_covered=already, time_limit_s=args.time_limit)
         )
         print(
             f"\nWhole exact curve k = 0..{args.kmax}: {csecs:.1f} s; "
@@ -159,10 +144,7 @@ def main() -> int:
         )
         print(curve[["k", "covered_weight", "covered_share", "gap", "time_s"]].to_string(index=False))
         for k, sel in exact.items():
-            if (
-                sel.optimal
-                and abs(curve.loc[curve["k"] == k, "covered_weight"].iloc[0] - sel.covered_after) > 1e-6
-            ):
+            if sel.optimal and abs(curve.loc[curve["k"] == k, "covered_weight"].iloc[0] - sel.covered_after) > 1e-6:
                 print(f"  FAIL: curve at k={k} differs from max_coverage")
                 ok = False
 
@@ -199,9 +181,7 @@ def main() -> int:
         }
     ]
     for name, solver in solvers:
-        value, build, solve = spopt_mclp(
-            cost, weights.reshape(-1, 1), 500.0, k + len(halls), predefined, solver
-        )
+        value, build, solve = spopt_mclp(cost, weights.reshape(-1, 1), 500.0, k + len(halls), predefined, solver)
         srows.append(
             {
                 "solver": f"spopt {name}",

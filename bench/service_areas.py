@@ -73,14 +73,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +95,7 @@ import osmnx as ox  # noqa: E402
 import shapely  # noqa: E402
 
 import coverage as cp  # noqa: E402
+from bench._common import data_dir, med, rss_mb, table, timed  # noqa: E402
 from coverage import osm  # noqa: E402
 from coverage.network import exclusion_reason  # noqa: E402
 from coverage.sites import snap_points  # noqa: E402
@@ -114,44 +112,6 @@ NETWORKS = {
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-def data_dir() -> Path:
-    env = os.environ.get("COVERAGE_PLANNER_DATA")
-    folder = Path(env) if env else REPO.parent / "shared" / "data"
-    if not folder.is_dir():
-        sys.exit(f"data folder {folder} not found; set COVERAGE_PLANNER_DATA")
-    return folder
-
-
-def rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB (Linux: KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
-
-
-def med(xs: list[float]) -> float:
-    return float(statistics.median(xs))
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = "  ".join(
-        h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths, strict=True))
-    )
-    out = [line, "-" * len(line)]
-    for r in rows:
-        out.append(
-            "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
-            )
-        )
-    return "\n".join(out)
 
 
 def random_halls(net: cp.WalkNetwork, n: int, seed: int) -> gpd.GeoDataFrame:
@@ -176,9 +136,7 @@ def recipe_graph(path: Path, net: cp.WalkNetwork) -> nx.MultiDiGraph:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         G = osm.graph_from_file(path)
-    drop = [
-        (u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if u == v or exclusion_reason(d) is not None
-    ]
+    drop = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if u == v or exclusion_reason(d) is not None]
     G.remove_edges_from(drop)
     G = ox.truncate.largest_component(G, strongly=False)
     return ox.project_graph(G, to_crs=net.crs)
@@ -187,9 +145,7 @@ def recipe_graph(path: Path, net: cp.WalkNetwork) -> nx.MultiDiGraph:
 def recipe_run(G: nx.MultiDiGraph, halls: gpd.GeoDataFrame) -> dict[str, Any]:
     """One timed run of both recipes over all halls."""
     out: dict[str, Any] = {}
-    t, nodes = timed(
-        lambda: ox.distance.nearest_nodes(G, halls.geometry.x.to_numpy(), halls.geometry.y.to_numpy())
-    )
+    t, nodes = timed(lambda: ox.distance.nearest_nodes(G, halls.geometry.x.to_numpy(), halls.geometry.y.to_numpy()))
     out["t_nearest"] = t
     t, subs = timed(lambda: [nx.ego_graph(G, n, radius=RADIUS_M, distance="length") for n in nodes])
     out["t_ego"] = t
@@ -206,9 +162,7 @@ def recipe_run(G: nx.MultiDiGraph, halls: gpd.GeoDataFrame) -> dict[str, Any]:
 
     def hulls() -> list[shapely.Geometry]:
         return [
-            gpd.GeoSeries([shapely.Point(d["x"], d["y"]) for _, d in sub.nodes(data=True)])
-            .union_all()
-            .convex_hull
+            gpd.GeoSeries([shapely.Point(d["x"], d["y"]) for _, d in sub.nodes(data=True)]).union_all().convex_hull
             for sub in subs
         ]
 
@@ -416,9 +370,7 @@ def run_network(name: str, args: argparse.Namespace, failures: list[str]) -> dic
     snapped = sa_ex.sites["snapped"].to_numpy()
     dev = np.abs(len_nx[ok] - len_ex) if ok.sum() == len_ex.size else np.array([np.inf])
     if ok.sum() != snapped.sum() or not np.all(dev <= 1e-6 * np.maximum(1.0, len_nx[ok])):
-        failures.append(
-            f"{name}: project reached length differs from the networkx check (max {dev.max():.3g} m)"
-        )
+        failures.append(f"{name}: project reached length differs from the networkx check (max {dev.max():.3g} m)")
     g_def = sa_def.areas.geometry.to_numpy()
     g_ex = sa_ex.areas.geometry.to_numpy()
     share = shapely.area(shapely.symmetric_difference(g_def, g_ex)) / shapely.area(g_ex)

@@ -231,9 +231,7 @@ class SegmentIndex:
         if dense_k:
             n_rows = rows.size // dense_k
             dm = dist_c.reshape(n_rows, dense_k)
-            em = np.where(
-                dm == dm.min(axis=1, keepdims=True), e_c.reshape(n_rows, dense_k), np.iinfo(np.int64).max
-            )
+            em = np.where(dm == dm.min(axis=1, keepdims=True), e_c.reshape(n_rows, dense_k), np.iinfo(np.int64).max)
             am = np.where(em == em.min(axis=1, keepdims=True), along_c.reshape(n_rows, dense_k), np.inf)
             best = np.arange(n_rows) * dense_k + np.argmin(am, axis=1)
         else:

@@ -74,9 +74,7 @@ _LEAFLET_CSS_NAME: Final = "leaflet_css"
 
 _ID_TOKEN: Final = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
 _GENERATED_KEY: Final = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
-_SCRIPT_SRC: Final = re.compile(
-    r"<script\b[^>]*?\bsrc\s*=\s*([\"'])(?P<url>.*?)\1[^>]*>\s*</script\s*>", re.IGNORECASE
-)
+_SCRIPT_SRC: Final = re.compile(r"<script\b[^>]*?\bsrc\s*=\s*([\"'])(?P<url>.*?)\1[^>]*>\s*</script\s*>", re.IGNORECASE)
 _LINK_HREF: Final = re.compile(r"<link\b[^>]*?\bhref\s*=\s*([\"'])(?P<url>.*?)\1[^>]*?/?>", re.IGNORECASE)
 _REMOTE: Final = r"(?:https?:)?//"
 _REMOTE_PATTERNS: Final = (
@@ -562,9 +560,7 @@ def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tr
     m = _check_map(m)
     target = Path(path)
     if target.is_dir():
-        raise CoverageInputError(
-            f"{target} is a folder; pass a file name such as {target / 'coverage_map.html'}"
-        )
+        raise CoverageInputError(f"{target} is a folder; pass a file name such as {target / 'coverage_map.html'}")
     if offline:
         html = _offline_html(m, stacklevel=3)
     else:

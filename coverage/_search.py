@@ -165,9 +165,7 @@ def augment(net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: Fl
     )
 
 
-def nearest_source(
-    aug: AugmentedGraph, sources: IntArray, *, limit: float = np.inf
-) -> tuple[FloatArray, IntArray]:
+def nearest_source(aug: AugmentedGraph, sources: IntArray, *, limit: float = np.inf) -> tuple[FloatArray, IntArray]:
     """Distance from every node to its nearest source, in one search.
 
     Parameters

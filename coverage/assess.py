@@ -43,6 +43,19 @@ logger = logging.getLogger(__name__)
 
 STATUSES = ("covered", "uncovered", "unreachable")
 
+#: The summary columns shown as headline figures (notebook table, report).
+HEADLINE_COLUMNS = [
+    "group",
+    "total",
+    "covered",
+    "covered_share",
+    "circle_covered",
+    "circle_share",
+    "circle_overstatement_pp",
+    "uncovered",
+    "unreachable",
+]
+
 
 @dataclass(frozen=True, eq=False)
 class CoverageResult:
@@ -109,17 +122,7 @@ class CoverageResult:
         )
 
     def _repr_html_(self) -> str:
-        cols = [
-            "group",
-            "total",
-            "covered",
-            "covered_share",
-            "circle_covered",
-            "circle_share",
-            "circle_overstatement_pp",
-            "uncovered",
-            "unreachable",
-        ]
+        cols = HEADLINE_COLUMNS
         table = self.summary[cols].to_html(
             index=False,
             formatters={
@@ -415,9 +418,7 @@ def _halls_table(
     table = pd.DataFrame(
         {
             "site_id": sites[id_col].astype(str).to_numpy(),
-            "name": sites["name"].astype(str).to_numpy()
-            if "name" in sites
-            else sites[id_col].astype(str).to_numpy(),
+            "name": sites["name"].astype(str).to_numpy() if "name" in sites else sites[id_col].astype(str).to_numpy(),
             "snapped": sites["snapped"].to_numpy(),
             "access_m": sites["access_m"].to_numpy(),
         }
@@ -445,9 +446,7 @@ def _areas_table(
         raise CoverageInputError("areas have no CRS; set it with .set_crs('EPSG:4326').")
     polys = areas.to_crs(net.crs).reset_index(drop=True)
     if name_col is None:
-        name_col = next(
-            (c for c in polys.columns if c != polys.geometry.name and polys[c].dtype == object), None
-        )
+        name_col = next((c for c in polys.columns if c != polys.geometry.name and polys[c].dtype == object), None)
     names = polys[name_col].astype(str) if name_col else pd.Series([f"area-{i}" for i in range(len(polys))])
     joined = gpd.sjoin(
         units[["group", "population", "status", "circle_covered", "geometry"]],

@@ -41,12 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in HELP.items():
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("scenario", type=Path, help="scenario file, e.g. data/scenarios/futian.toml")
-        p.add_argument(
-            "--out", type=Path, default=None, help="output folder (default: out/<scenario file name>)"
-        )
-        p.add_argument(
-            "--overwrite", action="store_true", help="write into an output folder that already has files"
-        )
+        p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario file name>)")
+        p.add_argument("--overwrite", action="store_true", help="write into an output folder that already has files")
         p.add_argument(
             "--data-dir",
             type=Path,
@@ -54,9 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
             help="folder that {data} in the scenario's paths stands for "
             "(default: $COVERAGE_PLANNER_DATA, else ../shared/data)",
         )
-        p.add_argument(
-            "--lang", choices=("zh", "en"), default=None, help="map labels (default: the scenario's)"
-        )
+        p.add_argument("--lang", choices=("zh", "en"), default=None, help="map labels (default: the scenario's)")
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
         p.add_argument("--verbose", action="store_true", help="log what each step does")
     return parser
@@ -88,9 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario, data_dir=args.data_dir)  # validated before any heavy work
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
     if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise CoverageInputError(
-            f"output folder {out} is not empty; pass --overwrite or choose another --out."
-        )
+        raise CoverageInputError(f"output folder {out} is not empty; pass --overwrite or choose another --out.")
 
     from tqdm.auto import tqdm
 

@@ -269,9 +269,7 @@ def _gcj_to_wgs_raw(
     return _invert(_wgs_to_gcj_raw, lon, lat, start, tol_deg=tol_deg, max_iter=max_iter)
 
 
-def _bd_to_gcj_raw(
-    lon: FloatArray, lat: FloatArray, *, tol_deg: float, max_iter: int
-) -> tuple[FloatArray, FloatArray]:
+def _bd_to_gcj_raw(lon: FloatArray, lat: FloatArray, *, tol_deg: float, max_iter: int) -> tuple[FloatArray, FloatArray]:
     start = _bd_to_gcj_one_step(lon, lat)
     return _invert(_gcj_to_bd_raw, lon, lat, start, tol_deg=tol_deg, max_iter=max_iter)
 

@@ -243,10 +243,7 @@ def _warn(message: str, category: type[Warning] = CoverageWarning) -> None:
     """Warn, pointing at the first caller outside the ``coverage`` package."""
     frame = sys._getframe(1)
     level = 2
-    while (
-        frame.f_back is not None
-        and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR
-    ):
+    while frame.f_back is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE_DIR:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
@@ -933,9 +930,7 @@ def demand_from_polygons(
             f"{int((types == 0).sum()):,} rows of the polygons are points, ids "
             f"{_few(ids[types == 0].tolist())}; use read_demand for point data."
         )
-    return _polygons_to_units(
-        clean, ids, population, method=method, edges=edges, spacing_m=spacing_m, group=group
-    )
+    return _polygons_to_units(clean, ids, population, method=method, edges=edges, spacing_m=spacing_m, group=group)
 
 
 def _polygons_to_units(
@@ -1059,8 +1054,7 @@ def _read_table(path: Path, *, layer: str | int | None) -> pd.DataFrame | gpd.Ge
         ) from exc
     if layer is None and len(layers) > 1:
         raise CoverageInputError(
-            f"{path} holds {len(layers)} layers ({_few([str(n) for n in layers[:, 0]])}); "
-            "pass layer= to choose one."
+            f"{path} holds {len(layers)} layers ({_few([str(n) for n in layers[:, 0]])}); pass layer= to choose one."
         )
     return gpd.read_file(path, layer=layer)
 
@@ -1172,9 +1166,7 @@ def read_demand(
         else:
             frame = _points_from_table(table, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name)
     else:
-        raise CoverageInputError(
-            f"source must be a file path, DataFrame or GeoDataFrame, got {type(source).__name__}."
-        )
+        raise CoverageInputError(f"source must be a file path, DataFrame or GeoDataFrame, got {type(source).__name__}.")
 
     clean, ids, population = _validate(
         frame, population_col=population_col, id_col=id_col, group_col=None, source_name=name
@@ -1282,8 +1274,7 @@ def read_h3_hexagons(
     table = pd.read_csv(path, dtype={id_col: str})
     if id_col not in table.columns:
         raise CoverageInputError(
-            f"{path} has no H3 id column {id_col!r}; the columns are "
-            f"{_few(list(table.columns), 30)}. Pass id_col=."
+            f"{path} has no H3 id column {id_col!r}; the columns are {_few(list(table.columns), 30)}. Pass id_col=."
         )
     cells = table[id_col].fillna("").astype(str).str.strip().to_numpy(dtype=object)
     valid = np.array([bool(c) and h3.is_valid_cell(c) for c in cells], dtype=bool)
@@ -1300,8 +1291,7 @@ def read_h3_hexagons(
             lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             off = np.array(
                 [
-                    not (math.isfinite(y) and math.isfinite(x))
-                    or h3.latlng_to_cell(y, x, h3.get_resolution(c)) != c
+                    not (math.isfinite(y) and math.isfinite(x)) or h3.latlng_to_cell(y, x, h3.get_resolution(c)) != c
                     for c, x, y in zip(cells, lon, lat, strict=True)
                 ],
                 dtype=bool,
@@ -1325,9 +1315,7 @@ def read_h3_hexagons(
             crs="EPSG:4326",
             source_name=str(path),
         )
-    out, _, _ = _validate(
-        gdf, population_col=population_col, id_col=id_col, group_col=None, source_name=str(path)
-    )
+    out, _, _ = _validate(gdf, population_col=population_col, id_col=id_col, group_col=None, source_name=str(path))
     return out
 
 
@@ -1522,9 +1510,7 @@ def demand_from_buildings(
         and math.isfinite(float(total_population))
         and float(total_population) > 0
     ):
-        raise CoverageInputError(
-            f"total_population must be a positive number of people, got {total_population!r}."
-        )
+        raise CoverageInputError(f"total_population must be a positive number of people, got {total_population!r}.")
     if not (math.isfinite(default_levels) and default_levels > 0):
         raise CoverageInputError(f"default_levels must be > 0, got {default_levels!r}.")
     path = Path(pbf_path)
@@ -1570,9 +1556,7 @@ def demand_from_buildings(
         excluded["not closed (way)"] = unclosed
     if failed:
         excluded["broken geometry"] = len(failed)
-        _warn(
-            f"{path}: {len(failed):,} buildings have broken geometry, e.g. {_few(failed)}; they are left out."
-        )
+        _warn(f"{path}: {len(failed):,} buildings have broken geometry, e.g. {_few(failed)}; they are left out.")
     if not wkbs:
         raise CoverageInputError(f"{path} holds no building areas (ways tagged building=*).")
 
@@ -1688,8 +1672,7 @@ def _study_area(
         geom = area
     else:
         raise CoverageInputError(
-            f"area must be a shapely polygon in the edges' CRS or a GeoSeries/GeoDataFrame, "
-            f"got {type(area).__name__}."
+            f"area must be a shapely polygon in the edges' CRS or a GeoSeries/GeoDataFrame, got {type(area).__name__}."
         )
     if geom.is_empty or shapely.get_type_id(geom) not in (3, 6):
         raise CoverageInputError(
@@ -1806,11 +1789,7 @@ def estimate_demand_along_streets(
         weight = np.array(
             [
                 max(
-                    (
-                        weights_by_type.get(t, _UNLISTED_STREET_WEIGHT)
-                        for t in _highway_types(v)
-                        if t in listed
-                    ),
+                    (weights_by_type.get(t, _UNLISTED_STREET_WEIGHT) for t in _highway_types(v) if t in listed),
                     default=0.0,
                 )
                 for v in streets["highway"].to_numpy()
@@ -1982,16 +1961,12 @@ def demand_share(
     groups = list(dict.fromkeys(gdf["group"].astype(str)))
     if from_group is None:
         if len(groups) > 1:
-            raise CoverageInputError(
-                f"the frame holds several groups {groups}; pass from_group= to pick one."
-            )
+            raise CoverageInputError(f"the frame holds several groups {groups}; pass from_group= to pick one.")
         source = gdf
         from_group = groups[0]
     else:
         if from_group not in groups:
-            raise CoverageInputError(
-                f"from_group {from_group!r} is not in the frame; its groups are {groups}."
-            )
+            raise CoverageInputError(f"from_group {from_group!r} is not in the frame; its groups are {groups}.")
         source = gdf.loc[gdf["group"].astype(str) == from_group]
     out = source.copy().reset_index(drop=True)
     out["population"] = out["population"].to_numpy(dtype=np.float64) * float(share)

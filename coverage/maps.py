@@ -274,9 +274,7 @@ def coverage_map(
                     "dashArray": "4 3",
                     "fillOpacity": 0.06,
                 },
-                tooltip=folium.GeoJsonTooltip(
-                    fields=["gap_id", "population"], aliases=[L["gap"], L["population"]]
-                ),
+                tooltip=folium.GeoJsonTooltip(fields=["gap_id", "population"], aliases=[L["gap"], L["population"]]),
             ).add_to(fg)
             fg.add_to(m)
 
@@ -344,9 +342,7 @@ def _bounds(*parts: Any) -> tuple[float, float, float, float]:
     elif boundary is not None:
         frames.append(boundary.geometry)
     if not frames:
-        raise CoverageInputError(
-            "coverage_map needs something to draw: a network, service areas, coverage or halls."
-        )
+        raise CoverageInputError("coverage_map needs something to draw: a network, service areas, coverage or halls.")
     b = frames[0].to_crs("EPSG:4326").total_bounds
     return float(b[0]), float(b[1]), float(b[2]), float(b[3])
 
@@ -451,9 +447,7 @@ def _halls_layer(
     fg.add_to(m)
 
 
-def _circles_layer(
-    m: folium.Map, sites: gpd.GeoDataFrame, radius: float, L: dict[str, str], r_text: str
-) -> None:
+def _circles_layer(m: folium.Map, sites: gpd.GeoDataFrame, radius: float, L: dict[str, str], r_text: str) -> None:
     import folium
 
     fg = folium.FeatureGroup(name=L["circles"].format(r=r_text), show=False)
@@ -508,9 +502,7 @@ def _boxes(
         f"border-radius:{'50%' if shape == 'circle' else '2px'}'></span>{html.escape(text)}</div>"
         for c, text, shape in legend_items
     )
-    parts.append(
-        f"<div class='coverage-legend' style='{box}bottom:30px;right:10px'><b>{L['legend']}</b>{rows}</div>"
-    )
+    parts.append(f"<div class='coverage-legend' style='{box}bottom:30px;right:10px'><b>{L['legend']}</b>{rows}</div>")
     if coverage is not None:
         group = _main_group(coverage)
         s = coverage.summary.set_index("group").loc[group]

@@ -313,11 +313,7 @@ def network_from_graph(
     geoms: list[object] = []
     highways: list[str] = []
     self_loops = 0
-    edge_iter = (
-        G.edges(keys=True, data=True)
-        if G.is_multigraph()
-        else ((u, v, 0, d) for u, v, d in G.edges(data=True))
-    )
+    edge_iter = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, 0, d) for u, v, d in G.edges(data=True))
     for u, v, _key, data in edge_iter:
         reason = exclusion_reason(data)
         if reason is not None:
@@ -347,9 +343,7 @@ def network_from_graph(
     len_arr = np.asarray(lengths, dtype=np.float64)
     if np.any(len_arr < 0):
         bad = int(np.flatnonzero(len_arr < 0)[0])
-        raise CoverageInputError(
-            f"{desc}: edge ({nodes[u_arr[bad]]}, {nodes[v_arr[bad]]}) has a negative length."
-        )
+        raise CoverageInputError(f"{desc}: edge ({nodes[u_arr[bad]]}, {nodes[v_arr[bad]]}) has a negative length.")
 
     # Undirected, parallel edges collapsed to the shortest: sort by pair, then length.
     lo = np.minimum(u_arr, v_arr)
@@ -493,9 +487,7 @@ def _edge_geometries(
     idx = np.flatnonzero(has)
     if idx.size:
         lines = np.asarray([raw[i] for i in idx], dtype=object)
-        projected = shapely.transform(
-            lines, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1]))
-        )
+        projected = shapely.transform(lines, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
         # Orient each from u to v: compare the first vertex with node u.
         first = shapely.get_point(projected, 0)
         fx, fy = shapely.get_x(first), shapely.get_y(first)
@@ -627,15 +619,11 @@ def network_from_place(query: str | dict[str, str] | list[str], *, largest_only:
     """
     import osmnx as ox
 
-    G = _download(
-        lambda: ox.graph_from_place(cast(Any, query), network_type="walk", simplify=True, retain_all=True)
-    )
+    G = _download(lambda: ox.graph_from_place(cast(Any, query), network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source=f"OSM place {query!r}")
 
 
-def network_from_polygon(
-    polygon: shapely.Polygon | shapely.MultiPolygon, *, largest_only: bool = True
-) -> WalkNetwork:
+def network_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon, *, largest_only: bool = True) -> WalkNetwork:
     """Download a walking network inside a lon/lat polygon with osmnx (needs internet)."""
     import osmnx as ox
 

@@ -555,9 +555,7 @@ def _load_overpass_json(path: Path) -> tuple[list[dict[str, Any]], str | None, s
     elements: list[dict[str, Any]] = payload["elements"]
     for index, element in enumerate(elements):
         if not (
-            isinstance(element, dict)
-            and isinstance(element.get("type"), str)
-            and isinstance(element.get("id"), int)
+            isinstance(element, dict) and isinstance(element.get("type"), str) and isinstance(element.get("id"), int)
         ):
             msg = (
                 f"{path}: element {index} has no valid 'type' and integer 'id' "
@@ -575,9 +573,7 @@ def _load_overpass_json(path: Path) -> tuple[list[dict[str, Any]], str | None, s
     )
 
 
-def _newer(
-    new: dict[str, Any], new_base: str | None, old: dict[str, Any], old_base: str | None
-) -> bool | None:
+def _newer(new: dict[str, Any], new_base: str | None, old: dict[str, Any], old_base: str | None) -> bool | None:
     """Say whether ``new`` is a newer copy than ``old`` (``None``: cannot tell).
 
     Element ``version`` first, then element ``timestamp``, then the
@@ -596,9 +592,7 @@ def _newer(
     return None
 
 
-def _merge_overpass(
-    paths: Sequence[Path], *, notes: list[str]
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def _merge_overpass(paths: Sequence[Path], *, notes: list[str]) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Merge Overpass responses into one element list without duplicate (type, id).
 
     When two copies of an element differ, the newer one is kept (see

@@ -80,9 +80,7 @@ def _filtered(frame: pd.DataFrame, rule: dict[str, Any] | None, section: str) ->
     mask = np.ones(len(frame), dtype=bool)
     for col, wanted in rule.items():
         if col not in frame.columns:
-            raise CoverageInputError(
-                f"[{section}] filter: no column {col!r}; columns are {list(frame.columns)}."
-            )
+            raise CoverageInputError(f"[{section}] filter: no column {col!r}; columns are {list(frame.columns)}.")
         mask &= _matches(frame[col], wanted, f"[{section}] filter {col}")
     if not mask.any():
         raise CoverageInputError(f"[{section}] filter {rule} keeps no row; check the values.")
@@ -101,9 +99,7 @@ def _matches(column: pd.Series, wanted: Any, where: str) -> Any:
                 try:
                     value = float(rhs)
                 except ValueError as exc:
-                    raise CoverageInputError(
-                        f"{where} = {wanted!r}: compare with a number, e.g. '>0'."
-                    ) from exc
+                    raise CoverageInputError(f"{where} = {wanted!r}: compare with a number, e.g. '>0'.") from exc
                 numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
                 return func(numbers, value) & np.isfinite(numbers)
     values = wanted if isinstance(wanted, list) else [wanted]
@@ -153,17 +149,13 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
             polys = _filtered(gpd.read_file(cfg["area_file"]), cfg["area_filter"], "demand").to_crs(net.crs)
             hull = shapely.convex_hull(shapely.multilinestrings(list(net.edge_geometry)))
             area = shapely.intersection(polys.union_all(), hull)
-        units = dm.estimate_demand_along_streets(
-            net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"]
-        )
+        units = dm.estimate_demand_along_streets(net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"])
         if cfg["source_note"]:
             units.attrs["estimate_note"] = (
                 f"{units.attrs.get('estimate_note', '')} Source: {cfg['source_note']}".strip()
             )
     elif kind == "hexagons":
-        polys = dm.read_h3_hexagons(
-            cfg["file"], id_col=cfg["id_col"] or "id", population_col=cfg["population_col"]
-        )
+        polys = dm.read_h3_hexagons(cfg["file"], id_col=cfg["id_col"] or "id", population_col=cfg["population_col"])
         units = _from_polygons(polys, cfg, net)
     elif kind == "grid":
         polys = dm.read_population_grid(cfg["file"], population_col=cfg["population_col"])

@@ -269,11 +269,7 @@ class SitePlan:
         b = self.before.summary.set_index("group").loc[self.group]
         a = self.after.summary.set_index("group").loc[self.group]
         sel = self.selection
-        cert = (
-            "proven optimal"
-            if sel.optimal
-            else f"within {sel.gap:.2%} of optimal (bound {sel.upper_bound:,.0f})"
-        )
+        cert = "proven optimal" if sel.optimal else f"within {sel.gap:.2%} of optimal (bound {sel.upper_bound:,.0f})"
         gain = a.covered - b.covered
         return (
             f"{len(self.sites)} new site(s) raise coverage of {self.group} from {b.covered:,.0f} "
@@ -390,9 +386,7 @@ def plan_sites(
         )
     elif candidates["candidate_id"].astype(str).duplicated().any():
         dup = candidates.loc[candidates["candidate_id"].astype(str).duplicated(keep=False), "candidate_id"]
-        raise CoverageInputError(
-            f"duplicate candidate ids {sorted(set(dup.astype(str)))[:10]}; make them unique."
-        )
+        raise CoverageInputError(f"duplicate candidate ids {sorted(set(dup.astype(str)))[:10]}; make them unique.")
     candidates = candidates.to_crs(net.crs).reset_index(drop=True)
     cand_snap = snap_points(net, candidates, max_snap_m=max_snap_m)
     off = np.flatnonzero(~cand_snap.ok)
@@ -424,9 +418,7 @@ def plan_sites(
         )
 
     t = time.perf_counter()
-    selection = max_coverage(
-        cover, weights, k, already_covered=already, method=method, time_limit_s=time_limit_s
-    )
+    selection = max_coverage(cover, weights, k, already_covered=already, method=method, time_limit_s=time_limit_s)
     timings["max_coverage"] = time.perf_counter() - t
     target = None
     target_note = ""
@@ -504,9 +496,7 @@ def _demand_columns(units: gpd.GeoDataFrame) -> list[str]:
     return [c for c in keep if c in units.columns]
 
 
-def _weights(
-    units: gpd.GeoDataFrame, group: str, group_weights: dict[str, float] | None
-) -> npt.NDArray[np.float64]:
+def _weights(units: gpd.GeoDataFrame, group: str, group_weights: dict[str, float] | None) -> npt.NDArray[np.float64]:
     groups = units["group"].astype(str).to_numpy()
     gw = group_weights if group_weights is not None else {group: 1.0}
     unknown = set(gw) - set(groups)
@@ -550,9 +540,7 @@ def _check_consistency(
         )
 
 
-def plan_from_scenario(
-    sc: Any, net: WalkNetwork, halls: gpd.GeoDataFrame, before: CoverageResult
-) -> SitePlan:
+def plan_from_scenario(sc: Any, net: WalkNetwork, halls: gpd.GeoDataFrame, before: CoverageResult) -> SitePlan:
     """Run :func:`plan_sites` with the options of a scenario's ``[plan]`` section."""
     from .sites import read_sites
 

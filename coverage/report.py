@@ -10,13 +10,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .assess import _plain
+from .assess import HEADLINE_COLUMNS, _plain
 from .pipeline import RunResult
 
 
-def write_outputs(
-    result: RunResult, out_dir: str | os.PathLike[str], *, lang: str | None = None
-) -> dict[str, Path]:
+def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
     """Write everything a run produced into ``out_dir``.
 
     Files: ``map.html`` (offline unless the scenario says otherwise),
@@ -63,9 +61,7 @@ def write_outputs(
         if sc["demand"]["area_file"] is not None:
             from .pipeline import _filtered
 
-            boundary = _filtered(
-                gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand"
-            )
+            boundary = _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
         m = coverage_map(
             result.network,
             service=result.areas,
@@ -140,21 +136,7 @@ def summary_markdown(result: RunResult) -> str:
             "",
             cov.headline(),
             "",
-            _md_table(
-                cov.summary[
-                    [
-                        "group",
-                        "total",
-                        "covered",
-                        "covered_share",
-                        "circle_covered",
-                        "circle_share",
-                        "circle_overstatement_pp",
-                        "uncovered",
-                        "unreachable",
-                    ]
-                ]
-            ),
+            _md_table(cov.summary[HEADLINE_COLUMNS]),
             "",
         ]
         if cov.areas is not None:
@@ -180,9 +162,7 @@ def summary_markdown(result: RunResult) -> str:
             "## Step times",
             "",
             _md_table(
-                pd.DataFrame(
-                    {"step": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]}
-                )
+                pd.DataFrame({"step": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]})
             ),
             "",
         ]

@@ -125,9 +125,7 @@ def default_data_dir(scenario_path: Path | None = None) -> Path:
     return candidates[0]
 
 
-def load_scenario(
-    path: str | os.PathLike[str], *, data_dir: str | os.PathLike[str] | None = None
-) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], *, data_dir: str | os.PathLike[str] | None = None) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
@@ -209,9 +207,7 @@ def _check_consistency(path: Path, v: dict[str, dict[str, Any]]) -> None:
         )
     d = v["demand"]
     if d["kind"] not in KINDS:
-        raise CoverageInputError(
-            f"{path}: [demand] kind = {d['kind']!r} should be one of {', '.join(KINDS)}."
-        )
+        raise CoverageInputError(f"{path}: [demand] kind = {d['kind']!r} should be one of {', '.join(KINDS)}.")
     if d["kind"] == "estimate":
         if d["population"] is None or (d["area_km2"] is None):
             raise CoverageInputError(
@@ -220,19 +216,13 @@ def _check_consistency(path: Path, v: dict[str, dict[str, Any]]) -> None:
     elif d["file"] is None:
         raise CoverageInputError(f"{path}: [demand] kind = {d['kind']!r} needs file = '...'.")
     if d["kind"] == "buildings" and d["population"] is None:
-        raise CoverageInputError(
-            f"{path}: [demand] kind = 'buildings' needs population (the total to share)."
-        )
+        raise CoverageInputError(f"{path}: [demand] kind = 'buildings' needs population (the total to share).")
     if d["method"] not in ("streets", "centroid"):
-        raise CoverageInputError(
-            f"{path}: [demand] method = {d['method']!r} should be 'streets' or 'centroid'."
-        )
+        raise CoverageInputError(f"{path}: [demand] method = {d['method']!r} should be 'streets' or 'centroid'.")
     radius = v[""]["radius_m"]
     radii = radius if isinstance(radius, list) else [radius]
     if not radii or not all(isinstance(r, NUMBER) and not isinstance(r, bool) and r > 0 for r in radii):
-        raise CoverageInputError(
-            f"{path}: radius_m = {radius!r} should be a distance > 0 m or a list of them."
-        )
+        raise CoverageInputError(f"{path}: radius_m = {radius!r} should be a distance > 0 m or a list of them.")
     p = v["plan"]
     if p["k"] < 0 or p["k_max"] < 0:
         raise CoverageInputError(f"{path}: [plan] k and k_max must be >= 0.")

@@ -110,9 +110,7 @@ class ServiceAreas:
         )
 
     def _repr_html_(self) -> str:
-        table = (
-            self.areas.drop(columns="geometry").head(20).to_html(index=False, float_format="{:,.0f}".format)
-        )
+        table = self.areas.drop(columns="geometry").head(20).to_html(index=False, float_format="{:,.0f}".format)
         return f"<p><b>{self!r}</b></p>{table}"
 
 
@@ -135,9 +133,7 @@ def reached_segments(
     seg_len = aug.seg_length
     n_seg = seg_len.size
     cells = max(aug.n_nodes, n_seg)
-    for start, block in bounded_blocks(
-        aug, sources, limit=radius_m, max_cells=20_000_000 * aug.n_nodes // cells
-    ):
+    for start, block in bounded_blocks(aug, sources, limit=radius_m, max_cells=20_000_000 * aug.n_nodes // cells):
         da = block[:, aug.seg_a]
         db = block[:, aug.seg_b]
         hit_i, hit_s = np.nonzero((da <= radius_m) | (db <= radius_m))
@@ -379,8 +375,6 @@ def _union_reached_length(seg: IntArray, ra: FloatArray, rb: FloatArray, seg_len
     """Street length reached by at least one source (union of intervals per segment)."""
     if seg.size == 0:
         return 0.0
-    frame = pd.DataFrame(
-        {"seg": seg, "ra": np.minimum(ra, seg_len), "rb": np.minimum(rb, seg_len), "len": seg_len}
-    )
+    frame = pd.DataFrame({"seg": seg, "ra": np.minimum(ra, seg_len), "rb": np.minimum(rb, seg_len), "len": seg_len})
     g = frame.groupby("seg", sort=False).agg(ra=("ra", "max"), rb=("rb", "max"), len=("len", "first"))
     return float(np.minimum(g["len"], g["ra"] + g["rb"]).sum())
