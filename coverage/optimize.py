@@ -1317,6 +1317,17 @@ def _reach(prob: _Problem) -> tuple[float, IntArray, float]:
     return (reach_w / total if total > 0 else 0.0), unreachable, lost
 
 
+def _fewest_sites_status(out: Any, n_sites: int, limit: float, goal: str) -> tuple[int, str]:
+    """Proven lower bound on the site count and status text of a fewest-sites MILP run."""
+    bound = max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
+    lower = min(n_sites if out.optimal else bound, n_sites)
+    if lower == n_sites:
+        return lower, f"optimal: {n_sites} new site(s) are the fewest that {goal}"
+    if out.time_limit_hit:
+        return lower, f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
+    return lower, f"HiGHS stopped ({out.status}): best solution found; at least {lower} site(s) are needed"
+
+
 def target_coverage(
     cover: Any,
     weights: npt.ArrayLike,
@@ -1414,15 +1425,8 @@ def target_coverage(
         mip_sites = _sites_from_x(out.x, n_cols)
         if len(mip_sites) < len(sites) and _value(red.a, red.w, mip_sites) >= needed:
             sites = mip_sites
-    lower = len(sites) if out.optimal else max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
-    lower = min(lower, len(sites))
+    lower, status = _fewest_sites_status(out, len(sites), limit, f"reach {share:.2%}")
     optimal = lower == len(sites)
-    if optimal:
-        status = f"optimal: {len(sites)} new site(s) are the fewest that reach {share:.2%}"
-    elif out.time_limit_hit:
-        status = f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
-    else:
-        status = f"HiGHS stopped ({out.status}): best solution found; at least {lower} site(s) are needed"
     chosen = red.cols[np.asarray(sites, dtype=np.int64)].tolist()
     return _selection(
         prob,
@@ -1535,15 +1539,8 @@ def _full_coverage(prob: _Problem, limit: float, t0: float, *, stacklevel: int) 
         covered = _covered_mask(red.a, mip_sites, n_rows)
         if len(mip_sites) < len(sites) and bool(covered.all()):
             sites = mip_sites
-    lower = len(sites) if out.optimal else max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
-    lower = min(lower, len(sites))
+    lower, status = _fewest_sites_status(out, len(sites), limit, "cover every reachable demand unit")
     optimal = lower == len(sites)
-    if optimal:
-        status = f"optimal: {len(sites)} new site(s) are the fewest that cover every reachable demand unit"
-    elif out.time_limit_hit:
-        status = f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
-    else:
-        status = f"HiGHS stopped ({out.status}): best solution found; at least {lower} site(s) are needed"
     chosen = red.cols[np.asarray(sites, dtype=np.int64)].tolist()
     return _selection(
         prob,
