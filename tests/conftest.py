@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,6 +19,13 @@ def _shared_data() -> Path:
 
 
 SHARED_DATA = _shared_data()
+
+# Property tests: derandomized in CI (the same examples on every run, so the same
+# verdict on the same commit); local runs keep exploring new examples. A failing
+# example is printed with the blob that reproduces it.
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None, database=None)
+settings.register_profile("dev", print_blob=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ def futian_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> P
     return out
 
 
+@pytest.mark.slow
 def test_run_writes_every_output(futian_run: Path) -> None:
     for name in (
         "map.html",
@@ -39,6 +40,7 @@ def test_run_writes_every_output(futian_run: Path) -> None:
     assert "OpenStreetMap contributors" in summary
 
 
+@pytest.mark.slow
 def test_geopackage_round_trips(futian_run: Path) -> None:
     residents = gpd.read_file(futian_run / "results.gpkg", layer="residents")
     table = pd.read_csv(futian_run / "tables" / "residents.csv", dtype={"demand_id": str})
@@ -52,6 +54,7 @@ def test_geopackage_round_trips(futian_run: Path) -> None:
         assert row.covered + row.uncovered + row.unreachable == pytest.approx(row.total)
 
 
+@pytest.mark.slow
 def test_same_scenario_twice_gives_identical_outputs(
     futian_run: Path, tmp_path: Path, shared_data: Path
 ) -> None:
@@ -69,6 +72,7 @@ def test_same_scenario_twice_gives_identical_outputs(
         assert a.geometry.equals(b.geometry)
 
 
+@pytest.mark.slow
 def test_existing_output_folder_is_not_overwritten(futian_run: Path, shared_data: Path, capsys) -> None:
     code = main(["areas", str(FUTIAN), "--out", str(futian_run), "--data-dir", str(shared_data), "--quiet"])
     err = capsys.readouterr().err

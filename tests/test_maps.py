@@ -16,6 +16,8 @@ from tests._browser import LEAFLET_SUMMARY_JS, render_in_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.slow  # every test here draws the full Futian run
+
 
 @pytest.fixture(scope="module")
 def futian(shared_data: Path):

@@ -37,6 +37,7 @@ CELL_TIMEOUT_S = 600
 # Kernel plumbing (zmq sockets, asyncio loops, jupyter's path migration) can warn
 # inside this test process; those warnings say nothing about the notebooks.
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings("ignore::RuntimeWarning"),
