@@ -1,168 +1,49 @@
-"""Numerical core: snapped points as virtual nodes, and bounded graph searches.
+"""Numerical core: bounded graph searches on the augmented network.
 
-Every snapped point (a hall, a resident, a candidate site) sits at offset
-``t`` on edge ``(u, v)`` of length ``L`` with an off-network access walk
-``a``. The edge is split at ``t`` (a *position* node, shared by all points at
-the same place) and the point becomes a leaf node joined to its position by
-an edge of length ``a``. Then one scipy Dijkstra handles everything exactly,
-including two points on the same edge, and no search can shortcut through an
-access leg (point nodes are leaves).
+A walk of length ``r`` never ends farther than ``r / f`` in a straight line
+from where it started, where ``f <= 1`` is the smallest ratio of an edge's
+walking length to the length of its drawn geometry (about 1; a little less
+where the UTM projection stretches distances). So a bounded search from a
+batch of nearby sources only needs the nodes in the batch's bounding box
+grown by ``r / f``: searching that window gives exactly the same distances
+within ``r`` as searching the whole network. Sources are batched by grid
+cell, each window is cut out of the graph and searched with scipy's
+Dijkstra, and the work and memory grow with the pairs found instead of with
+sources x nodes.
+
+Snapped points are inserted as nodes first (:mod:`coverage._augment`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from .network import WalkNetwork
+from ._augment import END_TOLERANCE_M, AugmentedGraph, Located, augment, locate
+from ._defaults import MAX_BLOCK_CELLS
+from ._types import FloatArray, IntArray
 
-#: Offsets closer than this (m) to an edge end snap to the end node itself.
-END_TOLERANCE_M = 1e-6
+__all__ = [
+    "END_TOLERANCE_M",
+    "MAX_BLOCK_CELLS",
+    "AugmentedGraph",
+    "Block",
+    "Located",
+    "augment",
+    "bounded_blocks",
+    "locate",
+    "nearest_source",
+    "reached_segments",
+    "within_located",
+]
 
-#: Largest number of float64 cells in one dense block of search output.
-MAX_BLOCK_CELLS = 20_000_000
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, eq=False)
-class AugmentedGraph:
-    """The network with snapped points inserted as nodes.
-
-    Attributes
-    ----------
-    graph : scipy.sparse.csr_matrix
-        Symmetric matrix over base nodes, position nodes and point nodes.
-    n_base : int
-        Number of network nodes (indices ``0..n_base-1`` are the network's).
-    point_node : numpy.ndarray
-        Node index of each input point, -1 where the point is unsnapped.
-    position_node : numpy.ndarray
-        Node index of each point's on-edge position (-1 where unsnapped).
-    seg_a, seg_b : numpy.ndarray
-        End nodes of each street segment (pieces of edges between nodes and
-        positions); access legs are not segments.
-    seg_edge : numpy.ndarray
-        The network edge each segment belongs to.
-    seg_t0, seg_t1 : numpy.ndarray
-        Offsets (m along the edge, from its ``u`` end) of ``seg_a`` and ``seg_b``.
-    """
-
-    graph: sp.csr_matrix
-    n_base: int
-    point_node: IntArray
-    position_node: IntArray
-    seg_a: IntArray
-    seg_b: IntArray
-    seg_edge: IntArray
-    seg_t0: FloatArray
-    seg_t1: FloatArray
-
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes of the augmented graph."""
-        return int(self.graph.shape[0])
-
-    @property
-    def seg_length(self) -> FloatArray:
-        """Length of each street segment in metres."""
-        return self.seg_t1 - self.seg_t0
-
-
-def augment(net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: FloatArray) -> AugmentedGraph:
-    """Insert snapped points into the network as nodes.
-
-    Parameters
-    ----------
-    net : WalkNetwork
-        The network to insert the points into.
-    edge, offset_m, access_m : numpy.ndarray
-        Per point: edge index (-1 = unsnapped, ignored), offset along the edge
-        from its ``u`` end, and access walk, as in :class:`coverage.sites.Snap`.
-
-    Returns
-    -------
-    AugmentedGraph
-    """
-    edge = np.asarray(edge, dtype=np.int64)
-    offset_m = np.asarray(offset_m, dtype=np.float64)
-    access_m = np.asarray(access_m, dtype=np.float64)
-    n_base = net.n_nodes
-    n_pts = edge.size
-    ok = edge >= 0
-    length = net.edge_length_m
-    position = np.full(n_pts, -1, dtype=np.int64)
-
-    e_ok = edge[ok]
-    t_ok = np.clip(offset_m[ok], 0.0, length[e_ok])
-    at_u = t_ok <= END_TOLERANCE_M
-    at_v = (length[e_ok] - t_ok) <= END_TOLERANCE_M
-    pos_ok = np.full(e_ok.size, -1, dtype=np.int64)
-    pos_ok[at_u] = net.edge_u[e_ok[at_u]]
-    pos_ok[at_v & ~at_u] = net.edge_v[e_ok[at_v & ~at_u]]
-
-    interior = ~(at_u | at_v)
-    ie = e_ok[interior]
-    it = t_ok[interior]
-    # Unique interior positions, sorted by (edge, offset).
-    order = np.lexsort((it, ie))
-    se, st = ie[order], it[order]
-    new = np.ones(se.size, dtype=bool)
-    new[1:] = (se[1:] != se[:-1]) | (st[1:] != st[:-1])
-    ue, ut = se[new], st[new]
-    n_pos = ue.size
-    pos_node_sorted = n_base + np.cumsum(new) - 1
-    interior_nodes = np.empty(ie.size, dtype=np.int64)
-    interior_nodes[order] = pos_node_sorted
-    pos_ok[interior] = interior_nodes
-    position[ok] = pos_ok
-
-    # Segments: unsplit edges whole, split edges in pieces.
-    split = np.zeros(net.n_edges, dtype=bool)
-    split[ue] = True
-    whole = np.flatnonzero(~split)
-    un = n_base + np.arange(n_pos, dtype=np.int64)
-    same_prev = np.zeros(n_pos, dtype=bool)
-    same_prev[1:] = ue[1:] == ue[:-1]
-    prev_node = np.where(same_prev, np.roll(un, 1), net.edge_u[ue])
-    prev_t = np.where(same_prev, np.roll(ut, 1), 0.0)
-    last = np.ones(n_pos, dtype=bool)
-    last[:-1] = ue[1:] != ue[:-1]
-    seg_a = np.concatenate([net.edge_u[whole], prev_node, un[last]])
-    seg_b = np.concatenate([net.edge_v[whole], un, net.edge_v[ue[last]]])
-    seg_edge = np.concatenate([whole, ue, ue[last]])
-    seg_t0 = np.concatenate([np.zeros(whole.size), prev_t, ut[last]])
-    seg_t1 = np.concatenate([length[whole], ut, length[ue[last]]])
-
-    # Point nodes (leaves) joined to their positions by the access walk.
-    n_nodes = n_base + n_pos + int(ok.sum())
-    point_node = np.full(n_pts, -1, dtype=np.int64)
-    point_node[ok] = n_base + n_pos + np.arange(int(ok.sum()), dtype=np.int64)
-    rows = np.concatenate([seg_a, point_node[ok]])
-    cols = np.concatenate([seg_b, position[ok]])
-    data = np.concatenate([seg_t1 - seg_t0, access_m[ok]])
-    graph = sp.csr_matrix(
-        (np.concatenate([data, data]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
-        shape=(n_nodes, n_nodes),
-    )
-    # Duplicate (a, b) pairs cannot arise: positions are unique and edges are.
-    return AugmentedGraph(
-        graph=graph,
-        n_base=n_base,
-        point_node=point_node,
-        position_node=position,
-        seg_a=seg_a,
-        seg_b=seg_b,
-        seg_edge=seg_edge,
-        seg_t0=seg_t0,
-        seg_t1=seg_t1,
-    )
+#: Windows holding more than this share of the graph search the whole graph.
+_WHOLE_GRAPH_SHARE = 0.5
 
 
 def nearest_source(aug: AugmentedGraph, sources: IntArray, *, limit: float = np.inf) -> tuple[FloatArray, IntArray]:
@@ -206,91 +87,144 @@ def nearest_source(aug: AugmentedGraph, sources: IntArray, *, limit: float = np.
     return np.asarray(dist, dtype=np.float64), which
 
 
+@dataclass(frozen=True, eq=False)
+class Block:
+    """Distances from a batch of sources to the nodes of their search window.
+
+    Attributes
+    ----------
+    source_pos : numpy.ndarray
+        Positions (in the ``sources`` given) of the batch's sources.
+    nodes : numpy.ndarray
+        Node indices of the window (sorted); every node reached within the
+        limit is in it.
+    dist : numpy.ndarray
+        ``len(source_pos) x len(nodes)`` distances, inf beyond the limit.
+    """
+
+    source_pos: IntArray
+    nodes: IntArray
+    dist: FloatArray
+
+
+def straight_line_reach(aug: AugmentedGraph, limit: float) -> float:
+    """How far (straight line) a walk of ``limit`` metres can end from its start.
+
+    With ``f`` the smallest ratio of walking length to chord over the street
+    segments at least 1 m long, a walk of length ``L`` ends at most
+    ``L / f + D`` away, where ``D`` adds up, over the shorter segments, how
+    much their chord exceeds ``length / f`` (rounded lengths of tiny
+    segments). Returns inf when the lengths are far from the geometry
+    (``f < 0.5``), so that the whole graph is searched.
+    """
+    dx = aug.node_x[aug.seg_a] - aug.node_x[aug.seg_b]
+    dy = aug.node_y[aug.seg_a] - aug.node_y[aug.seg_b]
+    chord = np.hypot(dx, dy)
+    length = aug.seg_length
+    long_enough = chord >= 1.0
+    if not long_enough.any() or not math.isfinite(limit):
+        return math.inf
+    f = min(1.0, float(np.min(length[long_enough] / chord[long_enough])))
+    if f < 0.5:
+        return math.inf
+    f *= 1.0 - 1e-9  # rounding
+    deficit = float(np.clip(chord - length / f, 0.0, None).sum())
+    return limit / f + deficit + 1e-6 * limit + 1e-3
+
+
+class _Grid:
+    """Nodes bucketed on a square grid, for cutting out windows."""
+
+    def __init__(self, x: FloatArray, y: FloatArray, cell: float) -> None:
+        self.cell = cell
+        self.x0 = float(x.min())
+        self.y0 = float(y.min())
+        cx = np.floor((x - self.x0) / cell).astype(np.int64)
+        cy = np.floor((y - self.y0) / cell).astype(np.int64)
+        self.nx = int(cx.max()) + 1
+        self.ny = int(cy.max()) + 1
+        key = cy * self.nx + cx
+        self.order = np.argsort(key, kind="stable")
+        self.ptr = np.searchsorted(key[self.order], np.arange(self.nx * self.ny + 1))
+
+    def nodes_in(self, xmin: float, ymin: float, xmax: float, ymax: float) -> IntArray:
+        """Node indices in the cells the box touches (a superset of the box)."""
+        c0 = max(0, math.floor((xmin - self.x0) / self.cell))
+        c1 = min(self.nx - 1, math.floor((xmax - self.x0) / self.cell))
+        r0 = max(0, math.floor((ymin - self.y0) / self.cell))
+        r1 = min(self.ny - 1, math.floor((ymax - self.y0) / self.cell))
+        if c0 > c1 or r0 > r1:
+            return np.empty(0, np.int64)
+        parts = [self.order[self.ptr[r * self.nx + c0] : self.ptr[r * self.nx + c1 + 1]] for r in range(r0, r1 + 1)]
+        return np.sort(np.concatenate(parts))
+
+
 def bounded_blocks(
     aug: AugmentedGraph, sources: IntArray, *, limit: float, max_cells: int = MAX_BLOCK_CELLS
-) -> Iterator[tuple[int, FloatArray]]:
-    """Yield dense distance blocks from batches of sources, bounded by ``limit``.
+) -> Iterator[Block]:
+    """Yield distance blocks from batches of nearby sources, bounded by ``limit``.
+
+    Each batch is searched on the window of nodes it can reach (see the
+    module notes), so a block is ``batch x window`` instead of ``batch x
+    all nodes``; the distances within ``limit`` are exactly those of a search
+    over the whole graph.
+
+    Parameters
+    ----------
+    aug : AugmentedGraph
+        The network with the sources inserted.
+    sources : numpy.ndarray
+        Node indices to search from.
+    limit : float
+        Search radius (m).
+    max_cells : int
+        Largest number of cells in one block.
 
     Yields
     ------
-    (start, block)
-        ``block[i]`` holds the distances from ``sources[start + i]`` to every
-        node (inf beyond ``limit``). Blocks hold at most ``max_cells`` cells.
+    Block
     """
     sources = np.asarray(sources, dtype=np.int64)
-    batch = max(1, max_cells // max(aug.n_nodes, 1))
-    for start in range(0, sources.size, batch):
-        idx = sources[start : start + batch]
-        block = dijkstra(aug.graph, directed=True, indices=idx, limit=limit)
-        yield start, np.atleast_2d(np.asarray(block, dtype=np.float64))
+    if sources.size == 0:
+        return
+    n = aug.n_nodes
+    reach = straight_line_reach(aug, limit)
+    span = max(float(np.ptp(aug.node_x)), float(np.ptp(aug.node_y)), 1.0)
+    if not math.isfinite(reach) or reach * 3 >= span:
+        yield from _whole_graph_blocks(aug, sources, limit=limit, max_cells=max_cells)
+        return
+    grid = _Grid(aug.node_x, aug.node_y, reach)
+    sx = aug.node_x[sources]
+    sy = aug.node_y[sources]
+    # Batch sources by grid cell (cells of one search reach), in a stable order.
+    cx = np.floor((sx - grid.x0) / reach).astype(np.int64)
+    cy = np.floor((sy - grid.y0) / reach).astype(np.int64)
+    key = cy * (int(cx.max()) + 1) + cx
+    order = np.lexsort((np.arange(sources.size), key))
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    for batch in np.split(order, bounds):
+        bx, by = sx[batch], sy[batch]
+        nodes = grid.nodes_in(bx.min() - reach, by.min() - reach, bx.max() + reach, by.max() + reach)
+        if nodes.size > _WHOLE_GRAPH_SHARE * n:
+            sub, nodes = aug.graph, np.arange(n)
+        else:
+            sub = aug.graph[nodes][:, nodes]
+        local = np.searchsorted(nodes, sources[batch])
+        per = max(1, max_cells // max(nodes.size, 1))
+        for start in range(0, batch.size, per):
+            idx = local[start : start + per]
+            dist = dijkstra(sub, directed=True, indices=idx, limit=limit)
+            yield Block(source_pos=batch[start : start + per], nodes=nodes, dist=np.atleast_2d(dist))
 
 
-@dataclass(frozen=True, eq=False)
-class Located:
-    """Points placed on the segments of an augmented graph (not inserted as nodes).
-
-    A point at offset ``t`` on a segment ``(a, b)`` spanning ``[t0, t1]`` is
-    reached from a source at distance ``access + min(d[a] + (t - t0),
-    d[b] + (t1 - t))``: exact, because the segment has no node inside, so
-    the same-edge case is handled by the source's own split of the edge.
-    """
-
-    node_a: IntArray
-    node_b: IntArray
-    to_a: FloatArray
-    to_b: FloatArray
-    access: FloatArray
-    ok: npt.NDArray[np.bool_]
-
-    def distances(self, node_dist: FloatArray) -> FloatArray:
-        """Distances of the points given distances to nodes (last axis = nodes)."""
-        da = node_dist[..., self.node_a] + self.to_a
-        db = node_dist[..., self.node_b] + self.to_b
-        out = np.minimum(da, db) + self.access
-        out[..., ~self.ok] = np.inf
-        return out
-
-    def nearest_of(self, node_dist: FloatArray, node_source: IntArray) -> tuple[FloatArray, IntArray]:
-        """Distance and nearest source of each point, from a multi-source search."""
-        da = node_dist[self.node_a] + self.to_a
-        db = node_dist[self.node_b] + self.to_b
-        use_b = db < da
-        dist = np.where(use_b, db, da) + self.access
-        src = np.where(use_b, node_source[self.node_b], node_source[self.node_a])
-        dist[~self.ok] = np.inf
-        src[~self.ok | ~np.isfinite(dist)] = -1
-        return dist, src
-
-
-def locate(aug: AugmentedGraph, edge: IntArray, offset_m: FloatArray, access_m: FloatArray) -> Located:
-    """Place snapped points on the segments of ``aug`` (see :class:`Located`)."""
-    edge = np.asarray(edge, dtype=np.int64)
-    ok = edge >= 0
-    order = np.lexsort((aug.seg_t0, aug.seg_edge))
-    s_edge = aug.seg_edge[order]
-    s_t0 = aug.seg_t0[order]
-    first_of_edge = np.searchsorted(s_edge, np.where(ok, edge, 0), side="left")
-    last_of_edge = np.searchsorted(s_edge, np.where(ok, edge, 0), side="right") - 1
-    # Within an edge, the last segment whose t0 <= t.
-    t = np.where(ok, np.asarray(offset_m, dtype=np.float64), 0.0)
-    pos = first_of_edge.copy()
-    span = last_of_edge - first_of_edge
-    for step in range(int(span.max(initial=0))):
-        nxt = np.minimum(first_of_edge + step + 1, last_of_edge)
-        move = (nxt > pos) & (s_t0[nxt] <= t)
-        pos = np.where(move, nxt, pos)
-    seg = order[pos]
-    to_a = np.clip(t - aug.seg_t0[seg], 0.0, None)
-    to_b = np.clip(aug.seg_t1[seg] - t, 0.0, None)
-    access = np.where(ok, np.asarray(access_m, dtype=np.float64), np.inf)
-    return Located(
-        node_a=np.where(ok, aug.seg_a[seg], 0),
-        node_b=np.where(ok, aug.seg_b[seg], 0),
-        to_a=np.where(ok, to_a, np.inf),
-        to_b=np.where(ok, to_b, np.inf),
-        access=access,
-        ok=ok,
-    )
+def _whole_graph_blocks(aug: AugmentedGraph, sources: IntArray, *, limit: float, max_cells: int) -> Iterator[Block]:
+    nodes = np.arange(aug.n_nodes)
+    per = max(1, max_cells // max(aug.n_nodes, 1))
+    for start in range(0, sources.size, per):
+        idx = sources[start : start + per]
+        dist = dijkstra(aug.graph, directed=True, indices=idx, limit=limit)
+        pos = np.arange(start, start + idx.size, dtype=np.int64)
+        yield Block(source_pos=pos, nodes=nodes, dist=np.atleast_2d(np.asarray(dist, dtype=np.float64)))
 
 
 def within_located(
@@ -298,7 +232,7 @@ def within_located(
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """All (source, located point) pairs within ``limit``, as sparse triplets.
 
-    Each batch of bounded searches is reduced at once to the nodes it reached;
+    Each block of bounded searches is reduced at once to the nodes it reached;
     only the points on segments ending at those nodes are examined, so memory
     grows with the number of pairs found, not with sources x points.
 
@@ -330,16 +264,17 @@ def within_located(
     out_s: list[IntArray] = []
     out_t: list[IntArray] = []
     out_d: list[FloatArray] = []
-    for start, block in bounded_blocks(aug, sources, limit=limit):
-        si, ni = np.nonzero(block <= limit)
-        d_node = block[si, ni]
+    for block in bounded_blocks(aug, sources, limit=limit):
+        si, li = np.nonzero(block.dist <= limit)
+        ni = block.nodes[li]
+        d_node = block.dist[si, li]
         counts = ptr[ni + 1] - ptr[ni]
         rep = np.repeat(np.arange(si.size), counts)
         within = np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts)
         idx = order[ptr[ni][rep] + within]
         dist = d_node[rep] + end_extra[idx]
         keep = dist <= limit
-        src = si[rep][keep].astype(np.int64) + start
+        src = block.source_pos[si[rep][keep]]
         tgt = end_point[idx][keep]
         dist = dist[keep]
         # A point reached through both ends: keep the shorter.
@@ -353,4 +288,53 @@ def within_located(
         out_d.append(dist[pick])
     if not out_s:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    return np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
+    s, t, d = np.concatenate(out_s), np.concatenate(out_t), np.concatenate(out_d)
+    by = np.lexsort((t, s))
+    return s[by], t[by], d[by]
+
+
+def reached_segments(
+    aug: AugmentedGraph, sources: IntArray, radius_m: float
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+    """Reach of each street segment from each source within ``radius_m``.
+
+    Returns
+    -------
+    (source_pos, segment, reach_a, reach_b)
+        For every (source, segment) pair reached at all: how far into the
+        segment the budget goes from its ``a`` end and from its ``b`` end
+        (0 if not from that side). The reached length of the segment is
+        ``min(length, reach_a + reach_b)``. Sorted by source, then segment.
+    """
+    n = aug.n_nodes
+    n_seg = aug.seg_a.size
+    # Segments incident to each node, to find the segments of a window.
+    inc = sp.csr_matrix(
+        (np.ones(2 * n_seg, dtype=bool), (np.concatenate([aug.seg_a, aug.seg_b]), np.tile(np.arange(n_seg), 2))),
+        shape=(n, n_seg),
+    )
+    local_of = np.full(n, -1, dtype=np.int64)
+    out: list[tuple[IntArray, IntArray, FloatArray, FloatArray]] = []
+    for block in bounded_blocks(aug, sources, limit=radius_m):
+        reached_nodes = np.flatnonzero((block.dist <= radius_m).any(axis=0))
+        if reached_nodes.size == 0:
+            continue
+        segs = np.unique(inc[block.nodes[reached_nodes]].indices)
+        local_of[block.nodes] = np.arange(block.nodes.size)
+        la = local_of[aug.seg_a[segs]]
+        lb = local_of[aug.seg_b[segs]]
+        inf_col = np.full((block.dist.shape[0], 1), np.inf)
+        padded = np.hstack([block.dist, inf_col])  # column -1: ends outside the window
+        da = padded[:, la]
+        db = padded[:, lb]
+        local_of[block.nodes] = -1
+        hit_i, hit_s = np.nonzero((da <= radius_m) | (db <= radius_m))
+        ra = np.clip(radius_m - da[hit_i, hit_s], 0.0, None)
+        rb = np.clip(radius_m - db[hit_i, hit_s], 0.0, None)
+        out.append((block.source_pos[hit_i], segs[hit_s], ra, rb))
+    if not out:
+        e = np.empty(0, np.int64)
+        return e, e, np.empty(0), np.empty(0)
+    src, seg, ra, rb = (np.concatenate(parts) for parts in zip(*out, strict=True))
+    by = np.lexsort((seg, src))
+    return src[by], seg[by], ra[by], rb[by]

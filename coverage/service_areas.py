@@ -23,7 +23,7 @@ import shapely
 
 from ._errors import CoverageInputError
 from ._geometry import EdgeGeometryIndex, band_polygons, sample_pieces, union_by_group
-from ._search import AugmentedGraph, augment, bounded_blocks
+from ._search import AugmentedGraph, augment, reached_segments
 from .network import WalkNetwork
 from .sites import DEFAULT_MAX_SNAP_M, Snap, _geometry_index, snap_sites
 
@@ -112,38 +112,6 @@ class ServiceAreas:
     def _repr_html_(self) -> str:
         table = self.areas.drop(columns="geometry").head(20).to_html(index=False, float_format="{:,.0f}".format)
         return f"<p><b>{self!r}</b></p>{table}"
-
-
-def reached_segments(
-    aug: AugmentedGraph,
-    sources: IntArray,
-    radius_m: float,
-) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """Reach of each street segment from each source within ``radius_m``.
-
-    Returns
-    -------
-    (source_pos, segment, reach_a, reach_b)
-        For every (source, segment) pair reached at all: how far into the
-        segment the budget goes from its ``a`` end and from its ``b`` end
-        (0 if not from that side). The reached length of the segment is
-        ``min(length, reach_a + reach_b)``.
-    """
-    out: list[tuple[IntArray, IntArray, FloatArray, FloatArray]] = []
-    seg_len = aug.seg_length
-    n_seg = seg_len.size
-    cells = max(aug.n_nodes, n_seg)
-    for start, block in bounded_blocks(aug, sources, limit=radius_m, max_cells=20_000_000 * aug.n_nodes // cells):
-        da = block[:, aug.seg_a]
-        db = block[:, aug.seg_b]
-        hit_i, hit_s = np.nonzero((da <= radius_m) | (db <= radius_m))
-        ra = np.clip(radius_m - da[hit_i, hit_s], 0.0, None)
-        rb = np.clip(radius_m - db[hit_i, hit_s], 0.0, None)
-        out.append((hit_i.astype(np.int64) + start, hit_s.astype(np.int64), ra, rb))
-    if not out:
-        e = np.empty(0, np.int64)
-        return e, e, np.empty(0), np.empty(0)
-    return tuple(np.concatenate(parts) for parts in zip(*out, strict=True))  # type: ignore[return-value]
 
 
 def service_areas(

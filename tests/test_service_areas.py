@@ -242,9 +242,9 @@ def check_against_networkx(net: WalkNetwork, seed: int, n_halls: int, radius: fl
     sa = service_areas(net, halls, radius)
     H = base_graph(net)
     lengths = {}
-    for start, block in bounded_blocks(aug, aug.point_node, limit=radius):
-        for j in range(block.shape[0]):
-            k = start + j
+    for block in bounded_blocks(aug, aug.point_node, limit=radius):
+        for j in range(block.dist.shape[0]):
+            k = int(block.source_pos[j])
             e, t, a = snap.edge[k], snap.offset_m[k], snap.access_m[k]
             u, v, length = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length_m[e])
             H.add_edge("hall", u, weight=a + t)
@@ -252,7 +252,9 @@ def check_against_networkx(net: WalkNetwork, seed: int, n_halls: int, radius: fl
             ref = nx.single_source_dijkstra_path_length(H, "hall", cutoff=radius, weight="weight")
             H.remove_node("hall")
             ref.pop("hall")
-            mine = block[j, : net.n_nodes]
+            full = np.full(aug.n_nodes, np.inf)
+            full[block.nodes] = block.dist[j]
+            mine = full[: net.n_nodes]
             assert set(ref) == set(np.flatnonzero(np.isfinite(mine)).tolist())
             assert max((abs(mine[n] - dist) for n, dist in ref.items()), default=0.0) < 1e-6
             # Reached length: base edges, with the hall's own edge split at t.
