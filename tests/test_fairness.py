@@ -30,7 +30,7 @@ def theil_definition(x, w):
     mean = (w * x).sum() / w.sum()
     if mean == 0:
         return 0.0
-    return sum(wi * (xi / mean) * math.log(xi / mean) for xi, wi in zip(x, w, strict=True) if xi > 0) / w.sum()
+    return sum(wi * (xi / mean) * math.log(xi / mean) for xi, wi in zip(x, w, strict=True) if xi / mean > 0) / w.sum()
 
 
 def palma_people(x, counts):
