@@ -10,16 +10,12 @@ arrays plus a symmetric CSR matrix for the numerical core.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import numpy.typing as npt
@@ -29,116 +25,23 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 
 from ._errors import CoverageInputError
+from ._netcache import default_cache_dir, load_cached, network_key
+from ._walknet import NetworkReport, WalkNetwork
+from .crs import utm_crs_for
+
+__all__ = [
+    "EXCLUDED_HIGHWAY",
+    "NetworkReport",
+    "WalkNetwork",
+    "default_cache_dir",
+    "exclusion_reason",
+    "load_network",
+    "network_from_graph",
+    "network_from_place",
+    "network_from_polygon",
+]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class NetworkReport:
-    """What loading the network kept and removed, and why."""
-
-    source: str
-    raw_nodes: int
-    raw_edges: int
-    removed_edges: dict[str, int] = field(default_factory=dict)
-    parallel_edges_collapsed: int = 0
-    self_loops_removed: int = 0
-    islands_removed: int = 0
-    island_nodes_removed: int = 0
-    nodes: int = 0
-    edges: int = 0
-    total_length_m: float = 0.0
-
-    def summary(self) -> str:
-        """Return a one-paragraph human-readable summary."""
-        removed = ", ".join(f"{n} {why}" for why, n in sorted(self.removed_edges.items()))
-        return (
-            f"{self.source}: {self.nodes:,} nodes, {self.edges:,} undirected edges, "
-            f"{self.total_length_m / 1000:,.1f} km of walkable street "
-            f"(raw {self.raw_nodes:,} nodes / {self.raw_edges:,} edges; removed edges: "
-            f"{removed or 'none'}; {self.parallel_edges_collapsed:,} parallel edges collapsed "
-            f"to the shortest; {self.self_loops_removed:,} self-loops; "
-            f"{self.islands_removed:,} islands with {self.island_nodes_removed:,} nodes)."
-        )
-
-
-@dataclass(frozen=True, eq=False)
-class WalkNetwork:
-    """An undirected, projected walking network held as arrays.
-
-    Attributes
-    ----------
-    crs : pyproj.CRS
-        The projected (metric) CRS of every coordinate and geometry.
-    node_id : numpy.ndarray
-        Original (OSM) node ids, int64, one per node index.
-    node_x, node_y : numpy.ndarray
-        Projected node coordinates in metres.
-    edge_u, edge_v : numpy.ndarray
-        Node indices (int64) of each undirected edge's ends; ``edge_u != edge_v``.
-    edge_length_m : numpy.ndarray
-        Walking length of each edge in metres (> 0).
-    edge_geometry : numpy.ndarray
-        Shapely ``LineString`` per edge in ``crs``, running from ``edge_u`` to
-        ``edge_v``.
-    edge_highway : numpy.ndarray
-        The OSM ``highway`` tag of each edge (object array of str).
-    graph : scipy.sparse.csr_matrix
-        Symmetric ``n_nodes x n_nodes`` matrix of edge lengths (the shortest of
-        any parallel edges).
-    component : numpy.ndarray
-        Connected-component label per node (all kept components).
-    report : NetworkReport
-        What loading kept and removed.
-    """
-
-    crs: pyproj.CRS
-    node_id: npt.NDArray[np.int64]
-    node_x: npt.NDArray[np.float64]
-    node_y: npt.NDArray[np.float64]
-    edge_u: npt.NDArray[np.int64]
-    edge_v: npt.NDArray[np.int64]
-    edge_length_m: npt.NDArray[np.float64]
-    edge_geometry: npt.NDArray[np.object_]
-    edge_highway: npt.NDArray[np.object_]
-    graph: sp.csr_matrix
-    component: npt.NDArray[np.int64]
-    report: NetworkReport
-
-    @property
-    def n_nodes(self) -> int:
-        """Number of nodes."""
-        return int(self.node_x.shape[0])
-
-    @property
-    def n_edges(self) -> int:
-        """Number of undirected edges."""
-        return int(self.edge_u.shape[0])
-
-    def edges_gdf(self) -> gpd.GeoDataFrame:
-        """Return the edges as a GeoDataFrame (index = edge index)."""
-        return gpd.GeoDataFrame(
-            {
-                "u": self.node_id[self.edge_u],
-                "v": self.node_id[self.edge_v],
-                "length_m": self.edge_length_m,
-                "highway": self.edge_highway,
-            },
-            geometry=gpd.GeoSeries(self.edge_geometry, crs=self.crs),
-        )
-
-    def nodes_gdf(self) -> gpd.GeoDataFrame:
-        """Return the nodes as a GeoDataFrame (index = node index)."""
-        return gpd.GeoDataFrame(
-            {"osmid": self.node_id, "component": self.component},
-            geometry=gpd.points_from_xy(self.node_x, self.node_y, crs=self.crs),
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"WalkNetwork({self.n_nodes:,} nodes, {self.n_edges:,} edges, "
-            f"{self.edge_length_m.sum() / 1000:,.1f} km, crs={self.crs.to_string()})"
-        )
 
 
 # --------------------------------------------------------------------------
@@ -227,11 +130,6 @@ def exclusion_reason(data: dict[str, object]) -> str | None:
 # --------------------------------------------------------------------------
 # Graph -> WalkNetwork
 # --------------------------------------------------------------------------
-
-
-def _utm_crs(lon: float, lat: float) -> pyproj.CRS:
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 def network_from_graph(
@@ -365,7 +263,7 @@ def network_from_graph(
     elif in_crs.is_projected:
         out_crs = in_crs
     else:
-        out_crs = _utm_crs(float(np.median(xs)), float(np.median(ys)))
+        out_crs = utm_crs_for(float(np.median(xs)), float(np.median(ys)))
     if out_crs.is_geographic:
         raise CoverageInputError(f"crs={out_crs.to_string()} is geographic; give a projected CRS.")
     transformer = pyproj.Transformer.from_crs(in_crs, out_crs, always_xy=True)
@@ -506,22 +404,6 @@ def _edge_geometries(
 # Loading, with an on-disk cache keyed by the source's content
 # --------------------------------------------------------------------------
 
-#: Bump when the prepared-network format or the preparation rules change.
-CACHE_VERSION = "1"
-
-
-def default_cache_dir() -> Path:
-    """Return the folder for prepared networks.
-
-    ``$COVERAGE_PLANNER_CACHE`` if set, else ``$XDG_CACHE_HOME/coverage-planner``
-    (``~/.cache/coverage-planner``).
-    """
-    env = os.environ.get("COVERAGE_PLANNER_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "coverage-planner"
-
 
 def load_network(
     source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -544,14 +426,30 @@ def load_network(
     crs : str or pyproj.CRS, optional
         Projected CRS; by default the local UTM zone.
     cache : bool, default True
-        Reuse a prepared network stored on disk, keyed by the content of the
-        source and these options; a changed file is prepared afresh.
+        Reuse a prepared network stored on disk. It is keyed by the content of
+        the source, these options, the package and osmnx versions and the code
+        that prepares networks, so any change prepares it afresh. Entries are
+        plain arrays and JSON (never pickles); a cache folder or file that is
+        not safe (writable by others, owned by another user, a symlink) or
+        cannot be written is reported in one warning and not used.
     cache_dir : path, optional
         Where prepared networks are stored (:func:`default_cache_dir`).
 
     Returns
     -------
     WalkNetwork
+
+    Raises
+    ------
+    CoverageInputError
+        If the source cannot be read as a street network (see
+        :func:`coverage.osm.graph_from_file`) or has no walkable edge.
+
+    Warns
+    -----
+    CoverageWarning
+        Once, when the cache cannot be used (the network is prepared without
+        it), and for the problems in the source that the readers report.
 
     Examples
     --------
@@ -561,32 +459,17 @@ def load_network(
     """
     from coverage import osm
 
-    key = None
-    path = None
-    if cache:
-        digest = osm.file_digest(source)
-        options = f"{CACHE_VERSION}|{largest_only}|{pyproj.CRS(crs).to_wkt() if crs else ''}"
-        key = hashlib.sha256(f"{digest}|{options}".encode()).hexdigest()[:32]
-        folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        path = folder / f"network-{key}.pkl"
-        if path.exists():
-            try:
-                with path.open("rb") as fh:
-                    net = pickle.load(fh)
-                if isinstance(net, WalkNetwork):
-                    logger.info("loaded prepared network from cache %s", path)
-                    return net
-            except Exception as exc:  # a stale or truncated cache file is rebuilt
-                logger.warning("ignoring unreadable cache file %s (%s)", path, exc)
-    G = osm.graph_from_file(source)
-    net = network_from_graph(G, largest_only=largest_only, crs=crs, source=_describe(source))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(net, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    return net
+    out_crs = pyproj.CRS.from_user_input(crs) if crs is not None else None
+
+    def build() -> WalkNetwork:
+        G = osm.graph_from_file(source)
+        return network_from_graph(G, largest_only=largest_only, crs=out_crs, source=_describe(source))
+
+    if not cache:
+        return build()
+    key = network_key(osm.file_digest(source), largest_only=largest_only, crs=out_crs, engine="networkx")
+    folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return load_cached(build, key=key, folder=folder)
 
 
 def _describe(source: object) -> str:
@@ -629,11 +512,3 @@ def network_from_polygon(polygon: shapely.Polygon | shapely.MultiPolygon, *, lar
 
     G = _download(lambda: ox.graph_from_polygon(polygon, network_type="walk", simplify=True, retain_all=True))
     return network_from_graph(G, largest_only=largest_only, source="OSM polygon")
-
-
-def network_from_bbox(bbox: tuple[float, float, float, float], *, largest_only: bool = True) -> WalkNetwork:
-    """Download a walking network in a (left, bottom, right, top) lon/lat box (needs internet)."""
-    import osmnx as ox
-
-    G = _download(lambda: ox.graph_from_bbox(bbox, network_type="walk", simplify=True, retain_all=True))
-    return network_from_graph(G, largest_only=largest_only, source=f"OSM bbox {bbox}")

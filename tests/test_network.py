@@ -6,7 +6,7 @@ import pytest
 import shapely
 
 from coverage._errors import CoverageInputError
-from coverage.network import exclusion_reason, load_network, network_from_graph
+from coverage.network import exclusion_reason, network_from_graph
 from tests._graphs import CRS, line_graph
 
 
@@ -74,9 +74,7 @@ def test_excluded_edges_are_counted() -> None:
 
 def test_geometry_oriented_from_u_to_v() -> None:
     G = line_graph([100.0])
-    G.add_edge(
-        2, 1, length=100.0, highway="footway", geometry=shapely.LineString([(100, 0), (50, 5), (0, 0)])
-    )
+    G.add_edge(2, 1, length=100.0, highway="footway", geometry=shapely.LineString([(100, 0), (50, 5), (0, 0)]))
     G.remove_edge(1, 2, 0)
     net = network_from_graph(G)
     geom = net.edge_geometry[0]
@@ -138,27 +136,3 @@ def test_futian_matches_networkx(shared_data) -> None:
         reached = {pos[n] for n in ref}
         assert reached == set(np.flatnonzero(np.isfinite(mine)).tolist())
         assert max(abs(mine[pos[n]] - d) for n, d in ref.items()) < 1e-6
-
-
-def test_cache_is_used_and_keyed_by_content(shared_data, tmp_path, monkeypatch) -> None:
-    import shutil
-
-    from coverage import osm
-
-    src = tmp_path / "futian.graphml"
-    shutil.copy(shared_data / "shenzhen" / "futian_walk.graphml", src)
-    cache = tmp_path / "cache"
-    first = load_network(src, cache_dir=cache)
-
-    def boom(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the cached network should have been used")
-
-    monkeypatch.setattr(osm, "graph_from_file", boom)
-    second = load_network(src, cache_dir=cache)
-    assert np.array_equal(first.edge_length_m, second.edge_length_m)
-    assert len(list(cache.glob("network-*.pkl"))) == 1
-    # A changed file is prepared afresh.
-    with src.open("a") as fh:
-        fh.write("<!-- edited -->\n")
-    with pytest.raises(AssertionError, match="cached network"):
-        load_network(src, cache_dir=cache)
