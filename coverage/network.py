@@ -203,6 +203,17 @@ def network_from_graph(
         raise CoverageInputError(
             f"{desc}: a node has no 'x'/'y' coordinate ({exc}); the graph must be osmnx-style."
         ) from exc
+    except (TypeError, ValueError) as exc:
+        raise CoverageInputError(
+            f"{desc}: a node has an 'x'/'y' coordinate that is not a number ({exc}); fix the graph's nodes."
+        ) from exc
+    not_finite = ~(np.isfinite(xs) & np.isfinite(ys))
+    if not_finite.any():
+        at = int(np.flatnonzero(not_finite)[0])
+        raise CoverageInputError(
+            f"{desc}: node {nodes[at]} has coordinates x={xs[at]}, y={ys[at]}, which are not "
+            f"finite ({int(not_finite.sum()):,} such nodes). Fix or remove them in the graph."
+        )
 
     removed: dict[str, int] = {}
     us: list[int] = []

@@ -28,12 +28,16 @@ are left out instead of becoming isolated graph nodes.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import importlib
 import json
 import logging
 import math
 import os
+import re
+import stat
 import time
 import warnings
 from collections import Counter
@@ -42,7 +46,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby, pairwise
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final, cast
 
 import networkx as nx
 import osmium
@@ -321,6 +325,29 @@ def _classify(path: Path) -> tuple[str, str]:
     raise CoverageInputError(msg)
 
 
+_FILE_TYPES: Final = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _regular_file(path: Path) -> Path:
+    """Raise unless ``path`` is a regular file (after symlinks); never opens it."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return path
+    what = next((label for test, label in _FILE_TYPES if test(mode)), "not a regular file")
+    via = f" (reached through the symbolic link {path})" if path.is_symlink() else ""
+    msg = (
+        f"{path}: this is {what}{via}, not a regular file, so it is not read (it could "
+        "block or never end). A network source must be a regular file, or a folder of "
+        "Overpass .json files; save the data to a file and pass that."
+    )
+    raise CoverageInputError(msg)
+
+
 def _existing(path_like: PathLike) -> Path:
     path = Path(os.fspath(path_like)).expanduser().absolute()
     if not path.exists():
@@ -329,7 +356,7 @@ def _existing(path_like: PathLike) -> Path:
             f"resolved from {Path.cwd()}) or set the data folder."
         )
         raise CoverageInputError(msg)
-    return path
+    return path if path.is_dir() else _regular_file(path)
 
 
 def _resolve(source: Source) -> _Resolved:
@@ -337,7 +364,7 @@ def _resolve(source: Source) -> _Resolved:
     if isinstance(source, str | os.PathLike):
         path = _existing(source)
         if path.is_dir():
-            paths = tuple(sorted(p for p in path.glob("*.json") if p.is_file()))
+            paths = tuple(sorted(_regular_file(p) for p in path.glob("*.json")))
             if not paths:
                 msg = (
                     f"{path}: the folder holds no *.json files. Pass a folder of raw "
@@ -432,7 +459,22 @@ def _read_graphml(path: Path, *, notes: list[str]) -> nx.MultiDiGraph:
         )
         raise CoverageInputError(msg)
 
+    for node, x, y in ((n, d["x"], d["y"]) for n, d in graph.nodes(data=True)):
+        if not (isinstance(x, int | float) and isinstance(y, int | float) and math.isfinite(x) and math.isfinite(y)):
+            msg = (
+                f"{path}: node {node} has coordinates x={x!r}, y={y!r}, which are not finite "
+                "numbers. Fix or remove the node, or save the graph again with `osmnx.save_graphml`."
+            )
+            raise CoverageInputError(msg)
     graph = _graphml_to_wgs84(graph, path=path, notes=notes)
+    for node, data in graph.nodes(data=True):
+        problem = _bad_coordinate(data["x"], data["y"])
+        if problem is not None:
+            msg = (
+                f"{path}: node {node} has a {problem} in longitude/latitude. Fix the node, "
+                "or set the graph's 'crs' to the one its coordinates are in."
+            )
+            raise CoverageInputError(msg)
 
     no_length = [(u, v, k) for u, v, k, data in graph.edges(keys=True, data=True) if "length" not in data]
     if no_length:
@@ -516,6 +558,14 @@ def _read_osm_file(path: Path, *, file_format: str) -> _OsmData:
             for node in nodes.with_filter(osmium.filter.IdFilter(no_location)):
                 if isinstance(node, osmium.osm.Node) and node.location.valid():
                     data.node_lonlat[node.id] = (node.location.lon, node.location.lat)
+    except osmium.InvalidLocationError as exc:
+        where = _find_bad_xml_node(path, str(exc)) if file_format != "pbf" else None
+        msg = (
+            f"{path}: {where or 'a node'} has an invalid coordinate ({exc}). OSM latitudes "
+            "must be numbers in [-90, 90] and longitudes in [-180, 180]; fix or remove the "
+            "node, or export the data again."
+        )
+        raise CoverageInputError(msg) from exc
     except RuntimeError as exc:
         msg = (
             f"{path}: cannot read it as {label} ({exc}). The file is damaged, truncated or "
@@ -529,6 +579,38 @@ def _read_osm_file(path: Path, *, file_format: str) -> _OsmData:
         )
         raise CoverageInputError(msg)
     return data
+
+
+_NODE_TAG: Final = re.compile(rb"<node\b[^>]*>")
+_ATTRIBUTE: Final = re.compile(rb'\b(id|lat|lon)\s*=\s*["\']([^"\']*)["\']')
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    """Open an OSM XML file for reading bytes, decompressing ``.bz2`` and ``.gz``."""
+    suffix = path.suffix.lower()
+    if suffix == ".bz2":
+        return bz2.open(path, "rb")
+    if suffix == ".gz":
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _find_bad_xml_node(path: Path, error: str) -> str | None:
+    """Return ``"node <id>"`` for the first XML node whose lat/lon is the bad value, if found."""
+    match = re.search(r"'([^']*)'", error)
+    if match is None:
+        return None
+    bad = match.group(1).encode("utf-8", "replace")
+    try:
+        with _open_binary(path) as handle:
+            for line in handle:
+                for node in _NODE_TAG.findall(line):
+                    attrs = dict(_ATTRIBUTE.findall(node))
+                    if bad in (attrs.get(b"lat"), attrs.get(b"lon")):
+                        return f"node {attrs.get(b'id', b'?').decode('utf-8', 'replace')}"
+    except (OSError, EOFError, ValueError):
+        return None
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -545,6 +627,21 @@ def _load_overpass_json(path: Path) -> tuple[list[dict[str, Any]], str | None, s
             "error page; run the Overpass query again and save the raw [out:json] response."
         )
         raise CoverageInputError(msg) from exc
+    except RecursionError as exc:
+        msg = (
+            f"{path}: the JSON is nested too deeply to be an Overpass response (elements "
+            "are at most three levels deep). Save the raw response of an Overpass query "
+            "with [out:json]."
+        )
+        raise CoverageInputError(msg) from exc
+    if isinstance(payload, dict) and (payload.get("type") in _GEOJSON_TYPES or "features" in payload):
+        msg = (
+            f"{path}: this is GeoJSON ({payload.get('type') or 'features'}), not an Overpass "
+            "API response, so it has no OSM ways and node ids to build a network from. Pass "
+            "the raw Overpass [out:json] response, an OSM .osm.pbf/.osm extract, or an OSMnx "
+            ".graphml of the streets."
+        )
+        raise CoverageInputError(msg)
     if not isinstance(payload, dict) or not isinstance(payload.get("elements"), list):
         msg = (
             f"{path}: not an Overpass API JSON response (no 'elements' list at the top). "
@@ -563,6 +660,7 @@ def _load_overpass_json(path: Path) -> tuple[list[dict[str, Any]], str | None, s
                 "it again."
             )
             raise CoverageInputError(msg)
+        _check_element_coordinates(element, path=path)
     osm3s = payload.get("osm3s")
     base = osm3s.get("timestamp_osm_base") if isinstance(osm3s, dict) else None
     remark = payload.get("remark")
@@ -571,6 +669,39 @@ def _load_overpass_json(path: Path) -> tuple[list[dict[str, Any]], str | None, s
         base if isinstance(base, str) else None,
         remark if isinstance(remark, str) else None,
     )
+
+
+_GEOJSON_TYPES: Final = frozenset(
+    {"FeatureCollection", "Feature", "LineString", "MultiLineString", "Point", "Polygon", "GeometryCollection"}
+)
+
+
+def _bad_coordinate(lon: object, lat: object) -> str | None:
+    """Say what is wrong with a lon/lat pair, or return None."""
+    for name, value, limit in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{name} {value!r:.40} is not a number"
+        if not (math.isfinite(value) and -limit <= value <= limit):
+            return f"{name} {value!r} is not in [{-limit:g}, {limit:g}]"
+    return None
+
+
+def _check_element_coordinates(element: dict[str, Any], *, path: Path) -> None:
+    """Raise if an Overpass node (or a way's ``out geom`` point) has a bad coordinate."""
+    points: list[tuple[object, object]] = []
+    if element["type"] == "node" and ("lat" in element or "lon" in element):
+        points.append((element.get("lon"), element.get("lat")))
+    geometry = element.get("geometry") if element["type"] == "way" else None
+    if isinstance(geometry, list):
+        points.extend((p.get("lon"), p.get("lat")) for p in geometry if isinstance(p, dict))
+    for lon, lat in points:
+        problem = _bad_coordinate(lon, lat)
+        if problem is not None:
+            msg = (
+                f"{path}: {element['type']} {element['id']} has a {problem}. Fix or remove "
+                "it in the file, or download the data again from Overpass."
+            )
+            raise CoverageInputError(msg)
 
 
 def _newer(new: dict[str, Any], new_base: str | None, old: dict[str, Any], old_base: str | None) -> bool | None:

@@ -136,3 +136,20 @@ def test_futian_matches_networkx(shared_data) -> None:
         reached = {pos[n] for n in ref}
         assert reached == set(np.flatnonzero(np.isfinite(mine)).tolist())
         assert max(abs(mine[pos[n]] - d) for n, d in ref.items()) < 1e-6
+
+
+def test_nan_node_coordinate_names_the_node() -> None:
+    G = line_graph([100.0, 100.0])
+    G.nodes[2]["x"] = float("nan")
+    with pytest.raises(CoverageInputError, match=r"node 2 has coordinates x=nan.*Fix"):
+        network_from_graph(G)
+
+
+def test_load_network_refuses_a_link_to_dev_zero(tmp_path) -> None:
+    from coverage.network import load_network
+
+    link = tmp_path / "city.osm.pbf"
+    link.symlink_to("/dev/zero")
+    for cache in (True, False):
+        with pytest.raises(CoverageInputError, match=r"city\.osm\.pbf.*character device"):
+            load_network(link, cache=cache, cache_dir=tmp_path / "cache")

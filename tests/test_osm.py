@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import hashlib
 import json
+import os
 import time
 import warnings
 from pathlib import Path
@@ -381,7 +382,7 @@ def _bad_sources(tmp_path: Path) -> dict[str, tuple[Any, str]]:
         "truncated xml": (tmp_path / "truncated.osm", r"truncated\.osm.*damaged"),
         "random pbf": (tmp_path / "random.pbf", r"random\.pbf.*OSM PBF"),
         "invalid json": (tmp_path / "invalid.json", r"invalid\.json.*not valid JSON"),
-        "json without elements": (tmp_path / "geo.json", r"geo\.json.*'elements'"),
+        "json without elements": (tmp_path / "geo.json", r"geo\.json.*GeoJSON.*Overpass"),
         "corrupt graphml": (tmp_path / "broken.graphml", r"broken\.graphml.*GraphML"),
         "xml without highways": (
             tmp_path / "buildings.osm",
@@ -421,6 +422,110 @@ def test_bad_sources_raise_with_file_and_fix(case: str, tmp_path: Path) -> None:
     source, pattern = _bad_sources(tmp_path)[case]
     with pytest.raises(CoverageInputError, match=pattern):
         graph_from_file(source)
+
+
+# ---------------------------------------------------------------------------
+# hostile sources: never hang, never a traceback; the file, the element and the fix
+
+
+def _message(source: Any) -> str:
+    with pytest.raises(CoverageInputError) as caught:
+        graph_from_file(source)
+    return str(caught.value)
+
+
+def test_symlink_to_dev_zero_is_refused_without_reading(tmp_path: Path) -> None:
+    link = tmp_path / "city.osm.pbf"
+    link.symlink_to("/dev/zero")
+    text = _message(link)
+    assert "city.osm.pbf" in text and "character device" in text and "symbolic link" in text
+    assert "regular file" in text
+    with pytest.raises(CoverageInputError, match="character device"):
+        file_digest(link)
+
+
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "city.osm"
+    os.mkfifo(fifo)
+    assert "named pipe" in _message(fifo)  # a read would block forever: it is never opened
+
+
+def test_device_is_refused() -> None:
+    assert "/dev/null" in _message("/dev/null") and "character device" in _message("/dev/null")
+
+
+def test_fifo_in_an_overpass_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_text(json.dumps(_overpass([_node(1, 114.05, 22.54)])))
+    os.mkfifo(tmp_path / "b.json")
+    assert "b.json" in _message(tmp_path) and "named pipe" in _message(tmp_path)
+
+
+def _overpass_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "area.json"
+    path.write_text(text)
+    return path
+
+
+def test_overpass_nan_coordinate(tmp_path: Path) -> None:
+    text = '{"elements": [{"type": "node", "id": 7, "lat": NaN, "lon": 114.0}]}'
+    message = _message(_overpass_file(tmp_path, text))
+    assert "area.json" in message and "node 7" in message and "latitude nan" in message
+
+
+def test_overpass_latitude_999(tmp_path: Path) -> None:
+    elements = [_node(1, 114.05, 22.54), _node(2, 114.051, 999), _way(10, [1, 2])]
+    message = _message(_overpass_file(tmp_path, json.dumps(_overpass(elements))))
+    assert "node 2" in message and "latitude 999 is not in [-90, 90]" in message and "Fix" in message
+
+
+def test_overpass_coordinate_that_is_not_a_number(tmp_path: Path) -> None:
+    elements = [_node(1, "114.05", 22.54), _node(2, 114.051, 22.54), _way(10, [1, 2])]  # type: ignore[arg-type]
+    assert "node 1 has a longitude '114.05' is not a number" in _message(
+        _overpass_file(tmp_path, json.dumps(_overpass(elements)))
+    )
+
+
+def test_overpass_out_geom_point_out_of_range(tmp_path: Path) -> None:
+    way = _way(10, [1, 2])
+    way["geometry"] = [{"lat": 22.54, "lon": 114.05}, {"lat": 22.54, "lon": 514.05}]
+    message = _message(_overpass_file(tmp_path, json.dumps(_overpass([way]))))
+    assert "way 10" in message and "longitude 514.05" in message
+
+
+def test_deeply_nested_json(tmp_path: Path) -> None:
+    depth = 200_000
+    message = _message(_overpass_file(tmp_path, "[" * depth + "]" * depth))
+    assert "area.json" in message and "nested too deeply" in message
+
+
+def test_geojson_given_as_network(tmp_path: Path) -> None:
+    line = {"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[0, 0], [1, 1]]}}
+    message = _message(_overpass_file(tmp_path, json.dumps({"type": "FeatureCollection", "features": [line]})))
+    assert "area.json" in message and "GeoJSON" in message and ".osm.pbf" in message
+
+
+@pytest.mark.parametrize(("value", "shown"), [("999", "999"), ("nan", "nan")])
+def test_osm_xml_bad_coordinate_names_the_node(tmp_path: Path, value: str, shown: str) -> None:
+    text = _osm_xml(GRID_NODES, GRID_WAYS).replace('lat="22.5410000"', f'lat="{value}"')
+    message = _message(_write(tmp_path / "bad.osm", text))
+    assert "bad.osm" in message and "node 4" in message and shown in message and "[-90, 90]" in message
+
+
+def test_graphml_nan_coordinate(grid_xml: Path, tmp_path: Path) -> None:
+    graph = graph_from_file(grid_xml)
+    graph.nodes[5]["x"] = float("nan")
+    path = tmp_path / "nan.graphml"
+    ox.save_graphml(graph, path)
+    message = _message(path)
+    assert "nan.graphml" in message and "node 5" in message and "not finite" in message
+
+
+def test_graphml_longitude_out_of_range(grid_xml: Path, tmp_path: Path) -> None:
+    graph = graph_from_file(grid_xml)
+    graph.nodes[5]["x"] = 999.0
+    path = tmp_path / "far.graphml"
+    ox.save_graphml(graph, path)
+    assert "node 5 has a longitude 999.0 is not in [-180, 180]" in _message(path)
 
 
 def test_supported_suffixes_listed() -> None:
