@@ -14,7 +14,7 @@ drawn uniformly from all edges, a uniform fraction along it):
 
 The question is "how many residents live within a 500 m walk of a hall", asked
 
-* ``project`` -- ``cp.assess_coverage(net, halls, units, 500)``: exact.
+* ``project`` -- ``cp.assess_coverage(net, halls, units, radius_m=500)``: exact.
   Halls and residents are snapped onto their streets, the off-street access
   walk counts, two points on one edge reach each other along it;
 * ``pandana`` -- ``pandana.Network`` built from the same network arrays
@@ -152,7 +152,7 @@ def random_halls(net: cp.WalkNetwork, n: int, seed: int) -> gpd.GeoDataFrame:
 def assess(net: cp.WalkNetwork, halls: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> cp.CoverageResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cp.CoverageWarning)
-        return cp.assess_coverage(net, halls, units, RADIUS_M)
+        return cp.assess_coverage(net, halls, units, radius_m=RADIUS_M)
 
 
 # --------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def main() -> int:
     units = dm.demand_from_polygons(hexes, population_col="population", id_col="id", method="centroid")
     table = pd.read_csv(data / "porto_alegre" / "poa_hexgrid.csv")
     halls = cp.read_sites(table[table["healthcare"] > 0], id_col="id")
-    before = cp.assess_coverage(net, halls, units, 500.0)
+    before = cp.assess_coverage(net, halls, units, radius_m=500.0)
     weights = before.units["population"].to_numpy()
     already = (before.units["status"].astype(str) == "covered").to_numpy()
     print(

@@ -7,7 +7,7 @@ On a real OSM network (Porto Alegre by default, then Liechtenstein), with
 drawn uniformly from all edges, a uniform fraction along it), each method
 draws one 500 m walking service area per hall plus the union of them all:
 
-* ``project raster`` -- ``cp.service_areas(net, halls, 500)``: the exact
+* ``project raster`` -- ``cp.service_areas(net, halls, radius_m=500)``: the exact
   reached street pieces (partial edges cut where the budget ends, access
   walk counted), the 25 m band outlined on a 6.25 m grid (the default, buffer / 4);
 * ``project exact`` -- the same with ``resolution_m=0``: an exact GEOS union
@@ -327,14 +327,14 @@ def run_network(name: str, args: argparse.Namespace, failures: list[str]) -> dic
     halls = random_halls(net, args.halls, args.seed)
 
     # The project: default (raster) and exact, interleaved, median of repeats.
-    t_first, _ = timed(lambda: cp.service_areas(net, halls, RADIUS_M))
+    t_first, _ = timed(lambda: cp.service_areas(net, halls, radius_m=RADIUS_M))
     t_def, t_ex, step_def, step_ex = [], [], [], []
     sa_def = sa_ex = None
     for _ in range(args.repeats):
-        t, sa_def = timed(lambda: cp.service_areas(net, halls, RADIUS_M))
+        t, sa_def = timed(lambda: cp.service_areas(net, halls, radius_m=RADIUS_M))
         t_def.append(t)
         step_def.append(sa_def.timings)
-        t, sa_ex = timed(lambda: cp.service_areas(net, halls, RADIUS_M, resolution_m=0))
+        t, sa_ex = timed(lambda: cp.service_areas(net, halls, radius_m=RADIUS_M, resolution_m=0))
         t_ex.append(t)
         step_ex.append(sa_ex.timings)
     assert sa_def is not None
@@ -352,10 +352,10 @@ def run_network(name: str, args: argparse.Namespace, failures: list[str]) -> dic
     )
 
     tracemalloc.start()
-    cp.service_areas(net, halls, RADIUS_M)
+    cp.service_areas(net, halls, radius_m=RADIUS_M)
     _, peak_def = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
-    cp.service_areas(net, halls, RADIUS_M, resolution_m=0)
+    cp.service_areas(net, halls, radius_m=RADIUS_M, resolution_m=0)
     _, peak_ex = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     res["tm_default"], res["tm_exact"] = peak_def / 2**20, peak_ex / 2**20

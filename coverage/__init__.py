@@ -16,7 +16,8 @@ The distribution is called ``coverage-planner``; the import name is ``coverage``
 
 from __future__ import annotations
 
-from ._errors import CoverageInputError, CoverageWarning, EstimateWarning
+from ._data import find_data
+from ._errors import CoverageError, CoverageInputError, CoverageInternalError, CoverageWarning, EstimateWarning
 from .assess import CoverageResult, assess_coverage
 from .network import WalkNetwork, load_network, network_from_graph
 from .plan import SitePlan, plan_sites
@@ -26,7 +27,9 @@ from .sites import read_sites, snap_sites
 __version__ = "0.1.0"
 
 __all__ = [
+    "CoverageError",
     "CoverageInputError",
+    "CoverageInternalError",
     "CoverageResult",
     "CoverageWarning",
     "EstimateWarning",
@@ -35,6 +38,7 @@ __all__ = [
     "WalkNetwork",
     "__version__",
     "assess_coverage",
+    "find_data",
     "load_network",
     "network_from_graph",
     "plan_sites",

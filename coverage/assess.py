@@ -22,44 +22,36 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from ._errors import CoverageInputError, CoverageWarning
-from ._search import augment, locate, nearest_source, within_located
+from . import _defaults as defaults
+from ._errors import CoverageInputError, CoverageInternalError, CoverageWarning, warn
+from ._frames import site_frame
+from ._reach import reach_from_sites
+from ._types import BoolArray, FloatArray
+from ._validate import as_distance, as_radii, as_speed
 from .demand import validate_demand
+from .gaps import find_gaps
 from .network import WalkNetwork
-from .service_areas import radii_from
-from .sites import DEFAULT_MAX_SNAP_M, snap_points, snap_sites
+from .sites import snap_points, snap_sites
+from .tables import HEADLINE_COLUMNS, STATUSES, areas_table, halls_table, summary_table
+
+__all__ = ["HEADLINE_COLUMNS", "STATUSES", "CoverageResult", "assess_coverage", "group_radii"]
 
 logger = logging.getLogger(__name__)
-
-STATUSES = ("covered", "uncovered", "unreachable")
-
-#: The summary columns shown as headline figures (notebook table, report).
-HEADLINE_COLUMNS = [
-    "group",
-    "total",
-    "covered",
-    "covered_share",
-    "circle_covered",
-    "circle_share",
-    "circle_overstatement_pp",
-    "uncovered",
-    "unreachable",
-]
 
 
 @dataclass(frozen=True, eq=False)
 class CoverageResult:
-    """Coverage of demand by halls within a walking radius.
+    """Coverage of demand by halls within a walking threshold.
 
     Attributes
     ----------
@@ -67,13 +59,15 @@ class CoverageResult:
         One row per demand unit (input order): ``demand_id``, ``group``,
         ``population``, ``estimate``, ``status``, ``distance_m`` (network
         distance to the nearest hall, access walks included; inf if none),
-        ``nearest_site`` (id or None), ``halls_within`` (redundancy),
-        ``access_m``, ``circle_covered`` (within the straight-line circle of
-        a hall), ``gap_id`` (for uncovered units), geometry (network CRS).
+        ``walk_min`` (that distance in minutes at the group's walking speed),
+        ``threshold_m`` (the group's threshold), ``nearest_site`` (id or
+        None), ``halls_within`` (redundancy), ``access_m``, ``circle_covered``
+        (within the straight-line circle of a hall), ``gap_id`` (for uncovered
+        units), geometry (network CRS).
     halls : pandas.DataFrame
         Per hall: ``site_id``, ``name``, ``snapped``, ``population_served``
-        (residents whose nearest hall it is, within the radius, each counted
-        once) and ``population_within`` (everyone it reaches) per group.
+        (residents whose nearest hall it is, within the threshold, each
+        counted once) and ``population_within`` (everyone it reaches) per group.
     areas : pandas.DataFrame or None
         Per area polygon and group: population by status and circle-covered.
     gaps : geopandas.GeoDataFrame
@@ -82,6 +76,13 @@ class CoverageResult:
         Headline numbers per group: totals by status, shares, circle coverage
         and its overstatement in percentage points.
     radius_m : float
+        The threshold in metres of the main group (``residents``, else the first).
+    minutes : float or None
+        The threshold in walking minutes, when it was given as time.
+    walk_speed_kmh : float
+        Walking speed of the main group.
+    radius_by_group : dict
+        Threshold in metres per group (differs with per-group speeds and minutes).
     estimate : bool
         True if any population figure is an estimate.
     estimate_note : str
@@ -94,19 +95,33 @@ class CoverageResult:
     gaps: gpd.GeoDataFrame
     summary: pd.DataFrame
     radius_m: float
+    minutes: float | None = None
+    walk_speed_kmh: float = defaults.DEFAULT_WALK_SPEED_KMH
+    radius_by_group: dict[str, float] = field(default_factory=dict)
     estimate: bool = False
     estimate_note: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_invariants(self.units)
+
+    def threshold_text(self, group: str | None = None) -> str:
+        """Return the threshold as words, e.g. ``"500 m walk"`` or ``"10-minute walk (750 m)"``."""
+        r = self.radius_by_group.get(group, self.radius_m) if group else self.radius_m
+        if self.minutes is not None:
+            return f"{self.minutes:g}-minute walk ({r:,.0f} m)"
+        return f"{r:g} m walk"
 
     def headline(self, group: str | None = None) -> str:
         """One sentence per group with the headline figures."""
         rows = self.summary if group is None else self.summary[self.summary["group"] == group]
         lines = []
         for row in rows.itertuples():
+            r = self.radius_by_group.get(str(row.group), self.radius_m)
             lines.append(
                 f"{row.group}: {row.covered:,.0f} of {row.total:,.0f} "
-                f"({row.covered_share:.1%}) live within a {self.radius_m:g} m walk of a hall; "
-                f"the straight-line {self.radius_m:g} m circle claims {row.circle_covered:,.0f} "
+                f"({row.covered_share:.1%}) live within a {self.threshold_text(str(row.group))} of a hall; "
+                f"the straight-line {r:g} m circle claims {row.circle_covered:,.0f} "
                 f"({row.circle_share:.1%}), overstating by {row.circle_overstatement_pp:.1f} points; "
                 f"{row.uncovered:,.0f} uncovered, {row.unreachable:,.0f} unreachable."
             )
@@ -117,29 +132,43 @@ class CoverageResult:
 
     def __repr__(self) -> str:
         return (
-            f"CoverageResult(radius {self.radius_m:g} m, {len(self.units):,} units, {len(self.gaps)} gaps)\n"
+            f"CoverageResult({self.threshold_text()}, {len(self.units):,} units, {len(self.gaps)} gaps)\n"
             + self.headline()
         )
 
     def _repr_html_(self) -> str:
-        cols = HEADLINE_COLUMNS
-        table = self.summary[cols].to_html(
+        import html
+
+        table = self.summary[HEADLINE_COLUMNS].to_html(
             index=False,
             formatters={
+                "total": "{:,.0f}".format,
+                "covered": "{:,.0f}".format,
+                "circle_covered": "{:,.0f}".format,
+                "uncovered": "{:,.0f}".format,
+                "unreachable": "{:,.0f}".format,
                 "covered_share": "{:.1%}".format,
                 "circle_share": "{:.1%}".format,
                 "circle_overstatement_pp": "{:.1f}".format,
             },
-            float_format="{:,.0f}".format,
         )
-        note = f"<p><b>Estimate:</b> {self.estimate_note}</p>" if self.estimate else ""
+        note = f"<p><b>Estimate:</b> {html.escape(self.estimate_note)}</p>" if self.estimate else ""
         gaps = ""
         if len(self.gaps):
-            gaps = "<p>Largest gaps</p>" + self.gaps.drop(columns="geometry").head(10).to_html(
-                index=False, float_format="{:,.0f}".format
+            top = self.gaps.drop(columns="geometry").head(10)
+            gaps = "<p>Largest gaps</p>" + top.to_html(
+                index=False,
+                formatters={
+                    "population": "{:,.0f}".format,
+                    "centroid_x": "{:,.1f}".format,
+                    "centroid_y": "{:,.1f}".format,
+                    "area_km2": "{:,.3f}".format,
+                    "nearest_hall_m": "{:,.0f}".format,
+                    "mean_distance_m": "{:,.0f}".format,
+                },
             )
         return (
-            f"<p><b>Coverage within {self.radius_m:g} m</b> ({len(self.units):,} demand units, "
+            f"<p><b>Coverage within a {html.escape(self.threshold_text())}</b> ({len(self.units):,} demand units, "
             f"{len(self.halls):,} halls)</p>{table}{note}{gaps}"
         )
 
@@ -191,18 +220,63 @@ def _plain(frame: Any) -> Any:
     return out
 
 
+def group_radii(
+    groups: list[str],
+    *,
+    radius_m: float | None = None,
+    minutes: float | None = None,
+    walk_speed_kmh: float = defaults.DEFAULT_WALK_SPEED_KMH,
+    group_walk_speed_kmh: Mapping[str, float] | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Threshold in metres and walking speed per group.
+
+    A threshold in metres is the same for every group; a threshold in minutes
+    reaches less far for slower groups. Speeds: ``group_walk_speed_kmh[g]``,
+    else the default of known groups (``elderly`` 3.6 km/h), else
+    ``walk_speed_kmh``.
+
+    Examples
+    --------
+    >>> group_radii(["residents", "elderly"], minutes=10)[0]
+    {'residents': 750.0, 'elderly': 600.0}
+    """
+    speed = as_speed(walk_speed_kmh)
+    given = dict(group_walk_speed_kmh or {})
+    speeds: dict[str, float] = {}
+    for g in groups:
+        if g in given:
+            speeds[g] = as_speed(given[g], name=f"group_walk_speed_kmh[{g!r}]")
+        elif g != "residents" and g in defaults.GROUP_WALK_SPEED_KMH:
+            speeds[g] = defaults.GROUP_WALK_SPEED_KMH[g]
+        else:
+            speeds[g] = speed
+    if minutes is not None:
+        if radius_m is not None:
+            raise CoverageInputError("give radius_m (metres) or minutes (walking time), not both.")
+        mins = float(as_radii(minutes=minutes, walk_speed_kmh=speed).minutes[0])  # type: ignore[index]
+        radii = {g: float(as_radii(minutes=mins, walk_speed_kmh=v).metres[0]) for g, v in speeds.items()}
+    else:
+        r = as_distance(defaults.DEFAULT_RADIUS_M if radius_m is None else radius_m, name="radius_m")
+        radii = dict.fromkeys(speeds, r)
+    return radii, speeds
+
+
 def assess_coverage(
     net: WalkNetwork,
     halls: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,
-    radius_m: float = 500.0,
     *,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    radius_m: float | None = None,
+    minutes: float | None = None,
+    walk_speed_kmh: float = defaults.DEFAULT_WALK_SPEED_KMH,
+    group_walk_speed_kmh: Mapping[str, float] | None = None,
+    max_snap_m: float = defaults.DEFAULT_MAX_SNAP_M,
     demand_max_snap_m: float | None = None,
     areas: gpd.GeoDataFrame | None = None,
     area_name_col: str | None = None,
     gap_min_population: float = 0.0,
     id_col: str = "site_id",
+    name_col: str | None = "name",
 ) -> CoverageResult:
     """Count the residents within a network walk of a hall.
 
@@ -211,13 +285,21 @@ def assess_coverage(
     net : WalkNetwork
         The prepared walking network.
     halls : GeoDataFrame
-        Hall points with ``site_id`` (see :func:`coverage.sites.read_sites`).
-        May be empty (then nobody is covered).
+        Hall points with unique ids (see :func:`coverage.sites.read_sites`).
+        May be empty: then every resident near a street is ``uncovered``.
     demand : GeoDataFrame
         Demand units as returned by :mod:`coverage.demand` (points with
         ``demand_id``, ``group``, ``population``); any CRS, reprojected.
-    radius_m : float, default 500
-        Walking distance in metres within which a resident counts as covered.
+    radius_m : float, optional
+        Walking distance in metres within which a resident counts as
+        covered (default 500).
+    minutes : float, optional
+        Walking time instead of distance, at each group's walking speed.
+    walk_speed_kmh : float, default 4.5
+        Walking speed of residents (minutes in the tables; metres from ``minutes``).
+    group_walk_speed_kmh : mapping, optional
+        Walking speed per group, e.g. ``{"elderly": 3.0}`` (the elderly
+        default to 3.6 km/h).
     max_snap_m : float, default 300
         Largest access walk from a hall to its street.
     demand_max_snap_m : float, optional
@@ -231,18 +313,23 @@ def assess_coverage(
         Gaps with fewer residents are still listed but flagged ``minor``.
     id_col : str, default "site_id"
         Column of ``halls`` holding their unique ids.
+    name_col : str or None, default "name"
+        Column of ``halls`` holding their names (the ids if absent).
 
     Returns
     -------
     CoverageResult
-    """
-    from .gaps import find_gaps
 
+    Examples
+    --------
+    >>> result = assess_coverage(net, halls, people, radius_m=500)  # doctest: +SKIP
+    >>> result.summary[["group", "covered", "covered_share"]]  # doctest: +SKIP
+    """
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    radius = float(radii_from(radius_m, None, 1.0)[0][0])
     if demand.crs is None:
         raise CoverageInputError("demand has no CRS; set it with .set_crs(...) (EPSG:4326 for lon/lat).")
+    max_snap_m = as_distance(max_snap_m, name="max_snap_m", maximum=5_000.0, example="300")
     demand = _prepare_demand(demand)
     units = demand.to_crs(net.crs).reset_index(drop=True)
     if (units.geometry.geom_type != "Point").any():
@@ -251,81 +338,93 @@ def assess_coverage(
             f"demand units must be points; {bad} are not. Turn polygons into units with "
             "coverage.demand.demand_from_polygons(...)."
         )
-    if len(halls):
+    groups = sorted(units["group"].unique().tolist())
+    radii, speeds = group_radii(
+        groups, radius_m=radius_m, minutes=minutes, walk_speed_kmh=walk_speed_kmh,
+        group_walk_speed_kmh=group_walk_speed_kmh,
+    )
+    sites = site_frame(halls, id_col=id_col, name_col=name_col)
+    if len(sites):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", CoverageWarning)
-            sites, hall_snap = snap_sites(net, halls, max_snap_m=max_snap_m, id_col=id_col)
+            sites, hall_snap = snap_sites(net, sites, max_snap_m=max_snap_m)
         for w in caught:
-            warnings.warn(w.message, w.category, stacklevel=2)
+            warn(str(w.message), w.category, stacklevel=2)
     else:
-        sites = halls.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
+        sites = sites.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
         hall_snap = snap_points(net, sites.geometry, max_snap_m=max_snap_m)
     unit_snap = snap_points(
         net, units.geometry, max_snap_m=max_snap_m if demand_max_snap_m is None else demand_max_snap_m
     )
     _check_overlap_with_network(units, unit_snap.ok)
-    aug = augment(net, hall_snap.edge, hall_snap.offset_m, hall_snap.access_m)
-    loc = locate(aug, unit_snap.edge, unit_snap.offset_m, unit_snap.access_m)
-    hall_nodes = aug.point_node
     timings["snap"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    ok_h = np.flatnonzero(hall_nodes >= 0)
-    node_dist, node_src = nearest_source(aug, hall_nodes[ok_h])
-    dist, src = loc.nearest_of(node_dist, node_src)
-    nearest = np.where(src >= 0, ok_h[np.maximum(src, 0)] if ok_h.size else -1, -1).astype(np.int64)
-    # Redundancy: halls within the radius of each unit (bounded searches from the halls).
-    if ok_h.size and loc.ok.any():
-        s_pos, unit_pos, _ = within_located(aug, hall_nodes[ok_h], loc, limit=radius)
-        hall_pos = ok_h[s_pos]
-    else:
-        hall_pos = unit_pos = np.empty(0, np.int64)
-    within = np.bincount(unit_pos, minlength=len(units)).astype(np.int64)
-    pop_within_pairs = (hall_pos, unit_pos)
+    threshold = units["group"].map(radii).to_numpy(dtype=np.float64)
+    reach = reach_from_sites(net, hall_snap, unit_snap, limit=float(threshold.max(initial=0.0)))
+    dist = reach.distance
+    keep = reach.pair_distance <= threshold[reach.pair_unit]
+    pair_site, pair_unit = reach.pair_site[keep], reach.pair_unit[keep]
+    within = np.bincount(pair_unit, minlength=len(units)).astype(np.int64)
     timings["search"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    status = np.where(~np.isfinite(dist), "unreachable", np.where(dist <= radius, "covered", "uncovered"))
-    # Straight-line circle around every hall given (snapped or not), as on paper.
-    circle = np.zeros(len(units), dtype=bool)
-    if len(sites):
-        tree = cKDTree(np.column_stack([hall_snap.x, hall_snap.y]))
-        d_line, _ = tree.query(np.column_stack([unit_snap.x, unit_snap.y]), k=1)
-        circle = d_line <= radius
-    site_ids = sites[id_col].astype(str).to_numpy()
+    any_hall = bool(hall_snap.ok.any())
+    status = np.where(
+        ~unit_snap.ok | (~np.isfinite(dist) & any_hall),
+        "unreachable",
+        np.where(dist <= threshold, "covered", "uncovered"),
+    )
+    circle = _circle_covered(hall_snap.x, hall_snap.y, unit_snap.x, unit_snap.y, threshold)
+    site_ids = sites["site_id"].to_numpy()
+    speed_of_unit = units["group"].map(speeds).to_numpy(dtype=np.float64)
     units = units.assign(
         status=pd.Categorical(status, categories=list(STATUSES)),
         distance_m=dist,
-        nearest_site=pd.array([site_ids[i] if i >= 0 else None for i in nearest], dtype="string"),
+        walk_min=dist / (speed_of_unit * 1000.0 / 60.0),
+        threshold_m=threshold,
+        nearest_site=pd.array([site_ids[i] if i >= 0 else None for i in reach.nearest], dtype="string"),
         halls_within=within,
         access_m=unit_snap.access_m,
         circle_covered=circle,
     )
-    _check_invariants(demand, units)
-    summary = _summary(units)
-    halls_table = _halls_table(sites, units, nearest, status, pop_within_pairs, id_col)
-    areas_table = _areas_table(units, areas, area_name_col, net) if areas is not None else None
+    summary = summary_table(units)
+    hall_table = halls_table(sites, units, reach.nearest, pair_site, pair_unit)
+    area_table = areas_table(units, areas, area_name_col, net.crs) if areas is not None else None
     timings["tables"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    gaps, gap_of_unit = find_gaps(units, radius_m=radius, min_population=gap_min_population)
-    units["gap_id"] = pd.array(gap_of_unit, dtype="string")
+    found = find_gaps(units, radius_m=radii, min_population=gap_min_population)
+    units["gap_id"] = pd.array(found.gap_of_unit, dtype="string")
     timings["gaps"] = time.perf_counter() - t
+    main = "residents" if "residents" in radii else (groups[0] if groups else "residents")
     estimate = bool(units["estimate"].any())
     note = str(demand.attrs.get("estimate_note", "")) if estimate else ""
     if estimate and not note:
         note = "some population figures are estimates (estimate=True in the units table)."
+    _check_totals(demand, units)
     return CoverageResult(
         units=units,
-        halls=halls_table,
-        areas=areas_table,
-        gaps=gaps,
+        halls=hall_table,
+        areas=area_table,
+        gaps=found.gaps,
         summary=summary,
-        radius_m=radius,
+        radius_m=radii.get(main, as_distance(radius_m or defaults.DEFAULT_RADIUS_M, name="radius_m")),
+        minutes=None if minutes is None else float(minutes),
+        walk_speed_kmh=speeds.get(main, float(walk_speed_kmh)),
+        radius_by_group=radii,
         estimate=estimate,
         estimate_note=note,
         timings=timings,
     )
+
+
+def _circle_covered(hx: FloatArray, hy: FloatArray, ux: FloatArray, uy: FloatArray, radius: FloatArray) -> BoolArray:
+    """Within the straight-line circle of any hall (snapped or not), as drawn on paper."""
+    if hx.size == 0 or ux.size == 0:
+        return np.zeros(ux.size, dtype=bool)
+    d_line, _ = cKDTree(np.column_stack([hx, hy])).query(np.column_stack([ux, uy]), k=1)
+    return np.asarray(d_line <= radius, dtype=bool)
 
 
 def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -347,7 +446,7 @@ def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _check_overlap_with_network(units: gpd.GeoDataFrame, ok: npt.NDArray[np.bool_]) -> None:
+def _check_overlap_with_network(units: gpd.GeoDataFrame, ok: BoolArray) -> None:
     if len(units) and not ok.any():
         raise CoverageInputError(
             "no demand unit lies near the network: the demand is for another area, or in another "
@@ -357,130 +456,33 @@ def _check_overlap_with_network(units: gpd.GeoDataFrame, ok: npt.NDArray[np.bool
     if bad.size:
         ids = units["demand_id"].to_numpy()[bad]
         pop = float(units["population"].to_numpy()[bad].sum())
-        warnings.warn(
+        warn(
             f"{bad.size} demand unit(s) ({pop:,.0f} people) are too far from any walkable street "
             f"and are counted as unreachable: {list(map(str, ids[:10]))}"
             f"{' ...' if bad.size > 10 else ''}.",
-            CoverageWarning,
             stacklevel=3,
         )
 
 
-def _check_invariants(demand: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
-    """Every unit and every resident is counted exactly once."""
+def _check_totals(demand: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:
+    """Every input unit and every resident is in the result exactly once."""
     if len(units) != len(demand) or units.duplicated(["group", "demand_id"]).any():
-        raise RuntimeError("internal error: demand units were lost or duplicated")
+        raise CoverageInternalError("demand units were lost or duplicated")
     for group, frame in units.groupby("group", observed=True):
         total = float(demand.loc[demand["group"] == group, "population"].sum())
+        if not math.isclose(float(frame["population"].sum()), total, rel_tol=1e-9, abs_tol=1e-6):
+            got = float(frame["population"].sum())
+            raise CoverageInternalError(f"group {group}: {got} people in the result, {total} given")
+
+
+def _check_invariants(units: gpd.GeoDataFrame) -> None:
+    """Statuses add up to the total of each group; covered units are within their threshold."""
+    for group, frame in units.groupby("group", observed=True):
         parts = frame.groupby("status", observed=False)["population"].sum()
+        total = float(frame["population"].sum())
         if not math.isclose(float(parts.sum()), total, rel_tol=1e-9, abs_tol=1e-6):
-            raise RuntimeError(f"internal error: group {group}: statuses add up to {parts.sum()} not {total}")
-
-
-def _summary(units: gpd.GeoDataFrame) -> pd.DataFrame:
-    rows = []
-    for group, frame in units.groupby("group", sort=True, observed=True):
-        pop = frame["population"]
-        by = frame.groupby("status", observed=False)["population"].sum()
-        n_by = frame["status"].value_counts()
-        total = float(pop.sum())
-        circle = float(pop[frame["circle_covered"]].sum())
-        covered = float(by.get("covered", 0.0))
-        rows.append(
-            {
-                "group": group,
-                "units": len(frame),
-                "total": total,
-                "covered": covered,
-                "uncovered": float(by.get("uncovered", 0.0)),
-                "unreachable": float(by.get("unreachable", 0.0)),
-                "units_covered": int(n_by.get("covered", 0)),
-                "units_uncovered": int(n_by.get("uncovered", 0)),
-                "units_unreachable": int(n_by.get("unreachable", 0)),
-                "covered_share": covered / total if total else 0.0,
-                "circle_covered": circle,
-                "circle_share": circle / total if total else 0.0,
-                "circle_overstatement_pp": 100.0 * (circle - covered) / total if total else 0.0,
-                "estimate": bool(frame["estimate"].any()),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _halls_table(
-    sites: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame,
-    nearest: npt.NDArray[np.int64],
-    status: npt.NDArray[np.str_],
-    pairs: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]],
-    id_col: str,
-) -> pd.DataFrame:
-    table = pd.DataFrame(
-        {
-            "site_id": sites[id_col].astype(str).to_numpy(),
-            "name": sites["name"].astype(str).to_numpy() if "name" in sites else sites[id_col].astype(str).to_numpy(),
-            "snapped": sites["snapped"].to_numpy(),
-            "access_m": sites["access_m"].to_numpy(),
-        }
-    )
-    pop = units["population"].to_numpy()
-    groups = units["group"].to_numpy()
-    covered = status == "covered"
-    hall_pos, unit_pos = pairs
-    for group in sorted(set(groups)):
-        in_group = groups == group
-        sel = covered & in_group & (nearest >= 0)
-        served = np.bincount(nearest[sel], weights=pop[sel], minlength=len(sites))
-        sel_pairs = in_group[unit_pos]
-        within = np.bincount(hall_pos[sel_pairs], weights=pop[unit_pos[sel_pairs]], minlength=len(sites))
-        suffix = "" if group == "residents" else f"_{group}"
-        table[f"population_served{suffix}"] = served
-        table[f"population_within{suffix}"] = within
-    return table
-
-
-def _areas_table(
-    units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, name_col: str | None, net: WalkNetwork
-) -> pd.DataFrame:
-    if areas.crs is None:
-        raise CoverageInputError("areas have no CRS; set it with .set_crs('EPSG:4326').")
-    polys = areas.to_crs(net.crs).reset_index(drop=True)
-    if name_col is None:
-        name_col = next((c for c in polys.columns if c != polys.geometry.name and polys[c].dtype == object), None)
-    names = polys[name_col].astype(str) if name_col else pd.Series([f"area-{i}" for i in range(len(polys))])
-    joined = gpd.sjoin(
-        units[["group", "population", "status", "circle_covered", "geometry"]],
-        polys[[polys.geometry.name]],
-        how="left",
-        predicate="within",
-    )
-    # A unit on a shared border joins twice: keep the first area (lowest index).
-    joined = joined[~joined.index.duplicated(keep="first")]
-    area = joined["index_right"].map(lambda i: names.iloc[int(i)] if pd.notna(i) else "(outside the areas)")
-    frame = pd.DataFrame(
-        {
-            "area": area.to_numpy(),
-            "group": joined["group"].to_numpy(),
-            "status": joined["status"].astype(str).to_numpy(),
-            "population": joined["population"].to_numpy(),
-            "circle": joined["population"].to_numpy() * joined["circle_covered"].to_numpy(),
-        }
-    )
-    table = frame.pivot_table(
-        index=["area", "group"],
-        columns="status",
-        values="population",
-        aggfunc="sum",
-        fill_value=0.0,
-        observed=False,
-    )
-    for s in STATUSES:
-        if s not in table.columns:
-            table[s] = 0.0
-    table = table[list(STATUSES)]
-    table["total"] = table.sum(axis=1)
-    table["circle_covered"] = frame.groupby(["area", "group"])["circle"].sum()
-    table["covered_share"] = table["covered"] / table["total"].where(table["total"] > 0)
-    table["circle_share"] = table["circle_covered"] / table["total"].where(table["total"] > 0)
-    table.columns.name = None
-    return table.reset_index()
+            raise CoverageInternalError(f"group {group}: statuses add up to {parts.sum()} not {total}")
+    if "threshold_m" in units.columns:
+        covered = units["status"].astype(str).to_numpy() == "covered"
+        if np.any(units["distance_m"].to_numpy()[covered] > units["threshold_m"].to_numpy()[covered] + 1e-9):
+            raise CoverageInternalError("a unit is counted covered beyond its threshold")

@@ -16,12 +16,16 @@ into parts of about one circle each by a square grid.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+
+from ._types import FloatArray, ObjectArray
 
 
 def _split_large(
@@ -61,15 +65,47 @@ GAP_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True, eq=False)
+class Gaps:
+    """Gap areas and which gap each demand unit belongs to.
+
+    Attributes
+    ----------
+    gaps : geopandas.GeoDataFrame
+        One row per gap (columns :data:`GAP_COLUMNS`), largest first.
+    gap_of_unit : numpy.ndarray
+        Per unit of the input table, its gap id (None unless uncovered).
+    """
+
+    gaps: gpd.GeoDataFrame
+    gap_of_unit: ObjectArray
+
+    def __len__(self) -> int:
+        return len(self.gaps)
+
+    def __repr__(self) -> str:
+        pop = float(self.gaps["population"].sum()) if len(self.gaps) else 0.0
+        return f"Gaps({len(self.gaps)} gap areas, {pop:,.0f} uncovered residents)"
+
+
+def _weighted_mean(values: FloatArray, weights: FloatArray) -> float:
+    """Population-weighted mean of the finite values (plain mean without people; inf if none is finite)."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return math.inf
+    v, w = values[finite], weights[finite]
+    return float(np.average(v, weights=w)) if w.sum() > 0 else float(v.mean())
+
+
 def find_gaps(
     units: gpd.GeoDataFrame,
     *,
-    radius_m: float,
+    radius_m: float | Mapping[str, float],
     eps_share: float = 0.7,
     min_core_population: float = 1.0,
     min_population: float = 0.0,
     outline_m: float = 50.0,
-) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.object_]]:
+) -> Gaps:
     """Group uncovered demand units into gap areas.
 
     Parameters
@@ -77,8 +113,9 @@ def find_gaps(
     units : GeoDataFrame
         The per-unit table of a coverage assessment (``status``,
         ``population``, ``group``, ``distance_m``, projected points).
-    radius_m : float
-        The coverage radius; the clustering distance is ``eps_share * radius_m``.
+    radius_m : float or mapping
+        The coverage threshold in metres (or one per group); the clustering
+        distance is ``eps_share * radius_m``.
     eps_share : float, default 0.7
         Clustering distance as a share of the radius.
     min_core_population : float, default 1
@@ -91,10 +128,11 @@ def find_gaps(
 
     Returns
     -------
-    (gaps, gap_of_unit)
+    Gaps
         The gaps, largest first (``gap_id`` ``G01``, ``G02``, ...; prefixed by
         the group if it is not ``residents``), and the gap id of each unit
-        (None for units that are not uncovered).
+        (None for units that are not uncovered). ``nearest_hall_m`` is inf
+        where no hall can be reached at all (a district with no halls yet).
     """
     from sklearn.cluster import DBSCAN
 
@@ -110,7 +148,8 @@ def find_gaps(
         idx = np.flatnonzero((status == "uncovered") & (units["group"].astype(str).to_numpy() == group))
         if idx.size == 0:
             continue
-        eps = eps_share * radius_m
+        group_radius = float(radius_m[group] if isinstance(radius_m, Mapping) else radius_m)
+        eps = eps_share * group_radius
         model = DBSCAN(eps=eps, min_samples=max(1, math.ceil(min_core_population)))
         if pop[idx].sum() > 0:
             # Cluster cells of eps/4 (population-weighted centres), not every unit:
@@ -140,7 +179,7 @@ def find_gaps(
             labels = np.full(idx.size, -1)
         clusters = []
         for k in np.unique(labels[labels >= 0]):
-            clusters.extend(_split_large(idx[labels == k], xs, ys, radius_m))
+            clusters.extend(_split_large(idx[labels == k], xs, ys, group_radius))
         clusters.sort(key=lambda m: (-pop[m].sum(), int(m.min())))
         noise = idx[labels < 0]
         prefix = "" if group == "residents" else f"{group}-"
@@ -170,12 +209,10 @@ def find_gaps(
                     "centroid_y": cy,
                     "area_km2": float(shapely.area(outline)) / 1e6,
                     "nearest_hall_m": float(dist[members].min()),
-                    "mean_distance_m": float(np.average(dist[members], weights=w))
-                    if total > 0
-                    else float(dist[members].mean()),
+                    "mean_distance_m": _weighted_mean(dist[members], w),
                     "minor": total < min_population,
                 }
             )
     frame = pd.DataFrame(rows, columns=GAP_COLUMNS)
     gaps = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=units.crs), crs=units.crs)
-    return gaps, gap_of_unit
+    return Gaps(gaps=gaps, gap_of_unit=gap_of_unit)

@@ -196,8 +196,7 @@ def run_scenario(
     """Run the scenario's steps in order and return everything they produced."""
     result = RunResult(scenario=sc)
     top = sc[""]
-    radius = top["radius_m"]
-    radii = radius if isinstance(radius, list) else [radius]
+    rings = sc.rings
     with _step(result, "network", progress):
         result.network = load_scenario_network(sc)
     net = result.network
@@ -209,7 +208,9 @@ def run_scenario(
             result.areas = service_areas(
                 net,
                 result.halls,
-                [float(r) for r in radii],
+                radius_m=None if rings.minutes is not None else rings.metres.tolist(),
+                minutes=None if rings.minutes is None else rings.minutes.tolist(),
+                walk_speed_kmh=top["walk_speed_kmh"],
                 buffer_m=float(sc["service_areas"]["buffer_m"]),
                 resolution_m=sc["service_areas"]["resolution_m"],
                 max_snap_m=float(top["max_snap_m"]),
@@ -224,7 +225,10 @@ def run_scenario(
                 net,
                 result.halls,
                 result.demand,
-                _main_radius([float(r) for r in radii]),
+                radius_m=top["radius_m"],
+                minutes=top["minutes"],
+                walk_speed_kmh=top["walk_speed_kmh"],
+                group_walk_speed_kmh=group_speeds(sc),
                 max_snap_m=float(top["max_snap_m"]),
                 areas=areas,
                 area_name_col=sc["areas"]["name_col"],
@@ -237,6 +241,9 @@ def run_scenario(
     return result
 
 
-def _main_radius(radii: list[float]) -> float:
-    """Pick the coverage radius among rings: 500 m if listed, else the middle one."""
-    return 500.0 if 500.0 in radii else sorted(radii)[len(radii) // 2]
+def group_speeds(sc: Scenario) -> dict[str, float]:
+    """Return the walking speed per demand group from the scenario (residents at ``walk_speed_kmh``)."""
+    speeds = {"residents": float(sc[""]["walk_speed_kmh"])}
+    if sc["demand"]["elderly_walk_speed_kmh"] is not None:
+        speeds["elderly"] = float(sc["demand"]["elderly_walk_speed_kmh"])
+    return speeds

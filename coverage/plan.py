@@ -460,7 +460,7 @@ def plan_sites(
         geometry=sites.geometry.to_numpy(),
         crs=net.crs,
     )
-    new_areas = service_areas(net, new_halls, radius, max_snap_m=max_snap_m) if len(new_halls) else None
+    new_areas = service_areas(net, new_halls, radius_m=radius, max_snap_m=max_snap_m) if len(new_halls) else None
     combined = _combine_halls(halls, new_halls, net)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)  # already reported for the existing halls
@@ -468,7 +468,7 @@ def plan_sites(
             net,
             combined,
             units[list(_demand_columns(units))],
-            radius,
+            radius_m=radius,
             max_snap_m=max_snap_m,
             areas=areas,
             area_name_col=area_name_col,

@@ -1,13 +1,15 @@
 """Scenario files: one TOML file describes a whole planning run.
 
 Every path may start with ``{data}``, the folder holding the real data: the
-``--data-dir`` option, else ``$COVERAGE_PLANNER_DATA``, else the first of
-``./../shared/data`` and ``<repo>/../shared/data`` that exists. Other
-relative paths are relative to the scenario file.
+``--data-dir`` option, else ``$COVERAGE_PLANNER_DATA``, else ``../shared/data``
+(see :func:`coverage.find_data`). Other relative paths are relative to the
+scenario file.
 
-The file is validated completely before any heavy work: an unknown key, a
-missing key, a wrong type or a path that does not exist gets a one-line
-message naming the key and the fix.
+The file is validated completely before any heavy work. Every key is either
+used or rejected: an unknown key, a missing key, a value of the wrong kind or
+out of range, or a path that does not exist gets a one-line message naming
+the ``[section] key`` and the fix. The keys, their kinds, defaults and help
+texts are declared once, in :data:`SCHEMA`.
 """
 
 from __future__ import annotations
@@ -19,82 +21,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _defaults as defaults
+from ._data import find_data
 from ._errors import CoverageInputError
+from ._validate import Radii, as_radii
+from .scenario_schema import SCHEMA, Key, check_value
 
-_Spec = dict[str, tuple[Any, bool, Any, str]]  # key -> (types, required, default, help)
+__all__ = ["SCHEMA", "Key", "Scenario", "default_data_dir", "load_scenario", "load_scenario_text"]
 
-NUMBER = (int, float)
-
-SCHEMA: dict[str, _Spec] = {
-    "": {
-        "name": (str, True, None, "title shown on the map and in the report"),
-        "description": (str, False, "", "one paragraph for the report"),
-        "radius_m": ((*NUMBER, list), False, 500.0, "walking radius in metres (or a list for rings)"),
-        "walk_speed_kmh": (NUMBER, False, 4.8, "walking speed, for minutes in the report"),
-        "max_snap_m": (NUMBER, False, 300.0, "largest walk from a point to its street"),
-    },
-    "network": {
-        "source": ((str, list), False, None, "GraphML, OSM XML, PBF or Overpass JSON file(s)"),
-        "place": (str, False, None, "place name for an online osmnx download"),
-        "polygon_file": (str, False, None, "polygon file for an online osmnx download"),
-        "polygon_filter": (dict, False, None, "column = value selecting the polygon"),
-        "largest_only": (bool, False, True, "keep only the largest connected part"),
-    },
-    "halls": {
-        "file": (str, False, None, "halls file (CSV, GeoJSON, GeoPackage, JSON records)"),
-        "crs": (str, False, "EPSG:4326", "CRS of the coordinates: EPSG code, 'gcj02' or 'bd09'"),
-        "id_col": (str, False, None, "unique id column"),
-        "name_col": (str, False, None, "display name column"),
-        "lon_col": (str, False, None, "longitude column of a table"),
-        "lat_col": (str, False, None, "latitude column of a table"),
-        "filter": (dict, False, None, "column = value (or list of values) keeping some rows"),
-        "clip_to_network": (bool, False, False, "keep only halls near the network, reporting the rest"),
-        "label": (str, False, "Halls", "what the halls are, for the map legend and report"),
-    },
-    "demand": {
-        "kind": (str, True, None, "estimate | hexagons | grid | points | polygons | buildings"),
-        "file": (str, False, None, "demand file (not for kind = estimate)"),
-        "population_col": (str, False, "population", "population column"),
-        "id_col": (str, False, None, "id column"),
-        "method": (str, False, "streets", "polygons: 'streets' (spread) or 'centroid'"),
-        "spacing_m": (NUMBER, False, 50.0, "spacing of points spread along streets"),
-        "population": (NUMBER, False, None, "estimate/buildings: population of the district"),
-        "area_km2": (NUMBER, False, None, "estimate: area of the district in km2"),
-        "area_file": (str, False, None, "estimate: polygon of the district"),
-        "area_filter": (dict, False, None, "estimate: column = value selecting the district"),
-        "source_note": (str, False, "", "where the population figures come from"),
-        "elderly_share": (NUMBER, False, None, "also report an 'elderly' group of this share"),
-    },
-    "areas": {
-        "file": (str, False, None, "polygons to tabulate coverage by (districts, communities)"),
-        "name_col": (str, False, None, "column naming each area"),
-    },
-    "service_areas": {
-        "buffer_m": (NUMBER, False, 25.0, "half-width of the walkable band drawn around streets"),
-        "resolution_m": (NUMBER, False, None, "outline grid cell (0 = exact GEOS union)"),
-    },
-    "plan": {
-        "enabled": (bool, False, True, "run the site optimizer"),
-        "k": (int, False, 5, "number of new sites to propose"),
-        "k_max": (int, False, 20, "largest k of the coverage curve"),
-        "target_share": (NUMBER, False, 0.95, "target share for the fewest-sites question"),
-        "candidates": ((str, list), False, "network", "network, gaps, file, or a list of them"),
-        "candidate_file": (str, False, None, "file of possible sites"),
-        "spacing_m": (NUMBER, False, 50.0, "spacing of network candidates"),
-        "exclude_file": (str, False, None, "polygons where no site may go"),
-        "method": (str, False, "exact", "exact (MILP, HiGHS) or greedy"),
-        "time_limit_s": (NUMBER, False, 60.0, "solver time limit per model"),
-    },
-    "map": {
-        "lang": (str, False, "zh", "labels: 'zh' or 'en'"),
-        "offline": (bool, False, True, "inline Leaflet so the HTML needs no network"),
-    },
-}
+_MAX_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated scenario: sections of plain values, paths resolved."""
+    """A validated scenario: sections of plain values, paths resolved.
+
+    ``scenario[section][key]`` gives a value (``""`` is the top level);
+    every key of :data:`SCHEMA` is present, with its default when not given.
+    """
 
     path: Path
     values: dict[str, dict[str, Any]]
@@ -107,22 +51,30 @@ class Scenario:
         """The scenario's title."""
         return str(self.values[""]["name"])
 
+    @property
+    def radius(self) -> Radii:
+        """The coverage threshold: ``radius_m``, or ``minutes`` at ``walk_speed_kmh``."""
+        top = self.values[""]
+        if top["minutes"] is not None:
+            return as_radii(minutes=top["minutes"], walk_speed_kmh=top["walk_speed_kmh"])
+        return as_radii(top["radius_m"], walk_speed_kmh=top["walk_speed_kmh"])
+
+    @property
+    def rings(self) -> Radii:
+        """Radii of the service areas drawn: the coverage radius plus ``[service_areas]`` rings."""
+        top = self.values[""]
+        sa = self.values["service_areas"]
+        speed = top["walk_speed_kmh"]
+        if sa["rings_min"] is not None:
+            mins = sorted({*sa["rings_min"], *(self.radius.label_minutes.tolist())})
+            return as_radii(minutes=mins, walk_speed_kmh=speed)
+        metres = sorted({*(sa["rings_m"] or []), float(self.radius.metres[0])})
+        return as_radii(metres, walk_speed_kmh=speed)
+
 
 def default_data_dir(scenario_path: Path | None = None) -> Path:
     """Where ``{data}`` points when neither the option nor the variable is set."""
-    env = os.environ.get("COVERAGE_PLANNER_DATA")
-    if env:
-        return Path(env)
-    candidates = [Path.cwd().parent / "shared" / "data"]
-    if scenario_path is not None:
-        for parent in scenario_path.resolve().parents:
-            if (parent / "pyproject.toml").exists():
-                candidates.append(parent.parent / "shared" / "data")
-                break
-    for c in candidates:
-        if c.is_dir():
-            return c
-    return candidates[0]
+    return find_data(near=scenario_path, required=False)
 
 
 def load_scenario(path: str | os.PathLike[str], *, data_dir: str | os.PathLike[str] | None = None) -> Scenario:
@@ -131,7 +83,7 @@ def load_scenario(path: str | os.PathLike[str], *, data_dir: str | os.PathLike[s
     Parameters
     ----------
     path : path
-        The TOML file.
+        The TOML file (UTF-8, with or without a byte-order mark).
     data_dir : path, optional
         What ``{data}`` in paths stands for.
 
@@ -142,25 +94,57 @@ def load_scenario(path: str | os.PathLike[str], *, data_dir: str | os.PathLike[s
     Raises
     ------
     CoverageInputError
-        One line naming the key and the fix.
+        One line naming the file, the key and the fix.
     """
     path = Path(path)
     if not path.exists():
         raise CoverageInputError(f"scenario file {path} not found; see data/scenarios/ for examples.")
+    if path.is_dir():
+        raise CoverageInputError(f"{path} is a folder; give the scenario file itself, e.g. {path}/futian.toml.")
+    if not path.is_file():
+        raise CoverageInputError(f"{path} is not a regular file; give a TOML scenario file.")
+    if path.stat().st_size > _MAX_BYTES:
+        raise CoverageInputError(f"{path} is larger than {_MAX_BYTES:,} bytes; a scenario file is a few lines of TOML.")
+    raw = path.read_bytes()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CoverageInputError(
+            f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save the file as UTF-8 "
+            "(in Notepad: Save As, Encoding UTF-8)."
+        ) from exc
+    return load_scenario_text(text, path=path, data_dir=data_dir)
+
+
+def load_scenario_text(
+    text: str, *, path: str | os.PathLike[str] = "<scenario>", data_dir: str | os.PathLike[str] | None = None
+) -> Scenario:
+    """Validate a scenario given as TOML text (relative paths are relative to ``path``'s folder)."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CoverageInputError(f"{path}: not valid TOML ({exc}).") from exc
-    data = Path(data_dir) if data_dir is not None else default_data_dir(path)
-    values: dict[str, dict[str, Any]] = {}
-    top = {k: v for k, v in raw.items() if not isinstance(v, dict) or k not in SCHEMA}
-    for key in raw:
-        if isinstance(raw[key], dict) and key not in SCHEMA:
+    except RecursionError as exc:
+        raise CoverageInputError(f"{path}: nested too deeply to be a scenario file.") from exc
+    return validate(raw, path=path, data_dir=data_dir)
+
+
+def validate(raw: dict[str, Any], *, path: Path, data_dir: str | os.PathLike[str] | None = None) -> Scenario:
+    """Validate a scenario given as a dictionary (the parsed TOML)."""
+    if not isinstance(raw, dict):
+        raise CoverageInputError(f"{path}: a scenario is a table of keys and sections.")
+    for key, value in raw.items():
+        if isinstance(value, dict) and key not in SCHEMA:
             raise CoverageInputError(f"{path}: unknown section [{key}]{_hint(key, list(SCHEMA))}.")
+        if not isinstance(value, dict) and key in SCHEMA and key:
+            raise CoverageInputError(f"{path}: {key} should be a section [{key}], not a single value.")
+    values: dict[str, dict[str, Any]] = {}
     for section, spec in SCHEMA.items():
-        given = top if section == "" else raw.get(section, {})
+        given = {k: v for k, v in raw.items() if k not in SCHEMA} if section == "" else raw.get(section, {})
         values[section] = _check_section(path, section, given, spec)
     _check_consistency(path, values)
+    data = Path(data_dir) if data_dir is not None else None
     _resolve_paths(path, values, data)
     return Scenario(path=path, values=values)
 
@@ -170,74 +154,97 @@ def _hint(key: str, options: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(o for o in options if o)}"
 
 
-def _check_section(path: Path, section: str, given: dict[str, Any], spec: _Spec) -> dict[str, Any]:
+def _check_section(path: Path, section: str, given: dict[str, Any], spec: dict[str, Key]) -> dict[str, Any]:
     where = f"[{section}] " if section else ""
-    out: dict[str, Any] = {}
     for key in given:
         if key not in spec:
             raise CoverageInputError(f"{path}: unknown key {where}{key}{_hint(key, list(spec))}.")
-    for key, (types, required, default, help_) in spec.items():
+    out: dict[str, Any] = {}
+    for key, k in spec.items():
         if key not in given:
-            if required:
-                raise CoverageInputError(f"{path}: missing key {where}{key} ({help_}).")
-            out[key] = default
+            if k.required:
+                raise CoverageInputError(f"{path}: missing key {where}{key} ({k.help}).")
+            out[key] = k.default
             continue
-        value = given[key]
-        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in _as_tuple(types))
-        if not ok:
-            names = " or ".join(t.__name__ for t in _as_tuple(types))
-            raise CoverageInputError(f"{path}: {where}{key} = {value!r} should be {names} ({help_}).")
-        out[key] = value
+        try:
+            out[key] = check_value(k, given[key], f"{where}{key}")
+        except CoverageInputError as exc:
+            raise CoverageInputError(f"{path}: {exc}") from exc
     return out
-
-
-def _as_tuple(types: Any) -> tuple[type, ...]:
-    return types if isinstance(types, tuple) else (types,)
 
 
 KINDS = ("estimate", "hexagons", "grid", "points", "polygons", "buildings")
 
 
 def _check_consistency(path: Path, v: dict[str, dict[str, Any]]) -> None:
+    top = v[""]
+    if top["radius_m"] is not None and top["minutes"] is not None:
+        raise CoverageInputError(f"{path}: give radius_m (metres) or minutes (walking time), not both.")
+    if top["radius_m"] is None and top["minutes"] is None:
+        top["radius_m"] = defaults.DEFAULT_RADIUS_M
     net = v["network"]
     sources = [k for k in ("source", "place", "polygon_file") if net[k]]
     if len(sources) != 1:
         raise CoverageInputError(
             f"{path}: [network] needs exactly one of source, place or polygon_file (got {sources or 'none'})."
         )
+    if net["polygon_filter"] and not net["polygon_file"]:
+        raise CoverageInputError(f"{path}: [network] polygon_filter needs polygon_file.")
     d = v["demand"]
-    if d["kind"] not in KINDS:
-        raise CoverageInputError(f"{path}: [demand] kind = {d['kind']!r} should be one of {', '.join(KINDS)}.")
-    if d["kind"] == "estimate":
-        if d["population"] is None or (d["area_km2"] is None):
+    kind = d["kind"]
+    if kind == "estimate":
+        if d["population"] is None or d["area_km2"] is None:
             raise CoverageInputError(
                 f"{path}: [demand] kind = 'estimate' needs population and area_km2 (the district's census figures)."
             )
+        if d["file"] is not None:
+            raise CoverageInputError(
+                f"{path}: [demand] kind = 'estimate' takes no file (use area_file for its polygon)."
+            )
     elif d["file"] is None:
-        raise CoverageInputError(f"{path}: [demand] kind = {d['kind']!r} needs file = '...'.")
-    if d["kind"] == "buildings" and d["population"] is None:
+        raise CoverageInputError(f"{path}: [demand] kind = {kind!r} needs file = '...'.")
+    if kind == "buildings" and d["population"] is None:
         raise CoverageInputError(f"{path}: [demand] kind = 'buildings' needs population (the total to share).")
-    if d["method"] not in ("streets", "centroid"):
-        raise CoverageInputError(f"{path}: [demand] method = {d['method']!r} should be 'streets' or 'centroid'.")
-    radius = v[""]["radius_m"]
-    radii = radius if isinstance(radius, list) else [radius]
-    if not radii or not all(isinstance(r, NUMBER) and not isinstance(r, bool) and r > 0 for r in radii):
-        raise CoverageInputError(f"{path}: radius_m = {radius!r} should be a distance > 0 m or a list of them.")
+    unused = {
+        "area_km2": kind != "estimate",
+        "area_file": kind != "estimate",
+        "area_filter": kind != "estimate" or d["area_file"] is None,
+        "population": kind not in ("estimate", "buildings"),
+        "method": kind not in ("hexagons", "grid", "polygons"),
+    }
+    for key, is_unused in unused.items():
+        if is_unused and d[key] is not None and d[key] != SCHEMA["demand"][key].default:
+            raise CoverageInputError(f"{path}: [demand] {key} has no effect with kind = {kind!r}; remove it.")
+    if d["elderly_walk_speed_kmh"] is not None and d["elderly_share"] is None:
+        raise CoverageInputError(f"{path}: [demand] elderly_walk_speed_kmh needs elderly_share (the elderly group).")
+    halls = v["halls"]
+    if halls["file"] is None:
+        for key in ("id_col", "name_col", "lon_col", "lat_col", "filter"):
+            if halls[key] is not None:
+                raise CoverageInputError(f"{path}: [halls] {key} needs file = '...' (there is no halls file).")
+    sa = v["service_areas"]
+    if sa["rings_m"] is not None and sa["rings_min"] is not None:
+        raise CoverageInputError(f"{path}: [service_areas] give rings_m or rings_min, not both.")
+    if sa["resolution_m"] not in (None, 0.0) and sa["resolution_m"] > sa["buffer_m"] / 1.5:
+        raise CoverageInputError(
+            f"{path}: [service_areas] resolution_m = {sa['resolution_m']:g} should be 0 (exact) or between "
+            f"{defaults.MIN_RESOLUTION_M:g} and buffer_m / 1.5 = {sa['buffer_m'] / 1.5:g} m."
+        )
     p = v["plan"]
-    if p["k"] < 0 or p["k_max"] < 0:
-        raise CoverageInputError(f"{path}: [plan] k and k_max must be >= 0.")
-    if not 0 < float(p["target_share"]) <= 1:
-        raise CoverageInputError(f"{path}: [plan] target_share = {p['target_share']} should be in (0, 1].")
-    if p["method"] not in ("exact", "greedy"):
-        raise CoverageInputError(f"{path}: [plan] method = {p['method']!r} should be 'exact' or 'greedy'.")
-    cands = p["candidates"] if isinstance(p["candidates"], list) else [p["candidates"]]
-    for c in cands:
-        if c not in ("network", "gaps", "file"):
-            raise CoverageInputError(f"{path}: [plan] candidates: {c!r} should be network, gaps or file.")
+    if p["k_max"] is None:
+        p["k_max"] = max(p["k"], 20)
+    if p["k_max"] < p["k"]:
+        raise CoverageInputError(
+            f"{path}: [plan] k_max = {p['k_max']} is below k = {p['k']}; the coverage curve runs from 0 to k_max "
+            "and must include k. Raise k_max (or remove it)."
+        )
+    cands = p["candidates"]
     if "file" in cands and not p["candidate_file"]:
         raise CoverageInputError(f"{path}: [plan] candidates include 'file' but candidate_file is not set.")
-    if v["map"]["lang"] not in ("zh", "en"):
-        raise CoverageInputError(f"{path}: [map] lang = {v['map']['lang']!r} should be 'zh' or 'en'.")
+    if p["candidate_file"] and "file" not in cands:
+        raise CoverageInputError(f"{path}: [plan] candidate_file is set but candidates do not include 'file'.")
+    if "network" not in cands and p["spacing_m"] != SCHEMA["plan"]["spacing_m"].default:
+        raise CoverageInputError(f"{path}: [plan] spacing_m is for 'network' candidates, which are not used.")
 
 
 _PATH_KEYS = {
@@ -249,7 +256,7 @@ _PATH_KEYS = {
 }
 
 
-def _resolve_paths(path: Path, v: dict[str, dict[str, Any]], data: Path) -> None:
+def _resolve_paths(path: Path, v: dict[str, dict[str, Any]], data: Path | None) -> None:
     for section, keys in _PATH_KEYS.items():
         for key in keys:
             value = v[section][key]
@@ -260,12 +267,14 @@ def _resolve_paths(path: Path, v: dict[str, dict[str, Any]], data: Path) -> None
             for item in items:
                 text = str(item)
                 if text.startswith("{data}"):
+                    if data is None:
+                        data = find_data(near=path, required=False)
                     p = data / text[len("{data}") :].lstrip("/\\")
                 else:
                     p = Path(text) if Path(text).is_absolute() else (path.parent / text)
                 if not p.exists():
                     hint = (
-                        f" ({{data}} is {data}; set --data-dir or COVERAGE_PLANNER_DATA)"
+                        f" ({{data}} is {data}; set --data-dir or $COVERAGE_PLANNER_DATA)"
                         if text.startswith("{data}")
                         else ""
                     )

@@ -21,55 +21,16 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from ._errors import CoverageInputError
+from . import _defaults as defaults
+from ._frames import site_frame
 from ._geometry import EdgeGeometryIndex, band_polygons, sample_pieces, union_by_group
 from ._search import AugmentedGraph, augment, reached_segments
+from ._types import FloatArray, IntArray
+from ._validate import as_count, as_distance, as_radii, check_memory
 from .network import WalkNetwork
-from .sites import DEFAULT_MAX_SNAP_M, Snap, _geometry_index, snap_sites
+from .sites import Snap, _geometry_index, snap_sites
 
-#: Largest radius accepted, in metres (beyond it the question is not a walk).
-MAX_RADIUS_M = 50_000.0
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-
-
-def radii_from(
-    radius_m: float | Sequence[float] | None,
-    minutes: float | Sequence[float] | None,
-    walk_speed_kmh: float,
-) -> tuple[FloatArray, FloatArray | None]:
-    """Validate radii (m) or walking times (min) and return radii in metres.
-
-    Examples
-    --------
-    >>> radii_from(500, None, 4.8)[0]
-    array([500.])
-    >>> radii_from(None, [5, 10], 4.8)[0]
-    array([400., 800.])
-    """
-    if minutes is not None:
-        if not (math.isfinite(walk_speed_kmh) and walk_speed_kmh > 0):
-            raise CoverageInputError(f"walk_speed_kmh={walk_speed_kmh!r}: give a speed > 0 km/h.")
-        mins = np.atleast_1d(np.asarray(minutes, dtype=np.float64))
-        if mins.size == 0 or not np.all(np.isfinite(mins)) or np.any(mins <= 0):
-            raise CoverageInputError(f"minutes={minutes!r}: give walking times > 0.")
-        radii = mins * walk_speed_kmh * 1000.0 / 60.0
-    else:
-        if radius_m is None:
-            raise CoverageInputError("give radius_m (metres) or minutes (walking time).")
-        mins = None
-        radii = np.atleast_1d(np.asarray(radius_m, dtype=np.float64))
-    if radii.size == 0 or not np.all(np.isfinite(radii)) or np.any(radii <= 0):
-        raise CoverageInputError(f"radius {radii.tolist()}: every radius must be a distance > 0 m.")
-    if np.any(radii > MAX_RADIUS_M):
-        raise CoverageInputError(
-            f"radius {radii.max():g} m is more than {MAX_RADIUS_M:g} m: not a walking distance. "
-            "Is it in metres (not feet or centimetres)?"
-        )
-    order = np.argsort(radii, kind="stable")
-    return radii[order], (mins[order] if mins is not None else None)
-
+__all__ = ["ServiceAreas", "service_areas"]
 
 @dataclass(frozen=True, eq=False)
 class ServiceAreas:
@@ -117,15 +78,16 @@ class ServiceAreas:
 def service_areas(
     net: WalkNetwork,
     halls: gpd.GeoDataFrame,
-    radius_m: float | Sequence[float] | None = 500.0,
     *,
+    radius_m: float | Sequence[float] | None = None,
     minutes: float | Sequence[float] | None = None,
-    walk_speed_kmh: float = 4.8,
-    buffer_m: float = 25.0,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    walk_speed_kmh: float = defaults.DEFAULT_WALK_SPEED_KMH,
+    buffer_m: float = defaults.DEFAULT_BUFFER_M,
+    max_snap_m: float = defaults.DEFAULT_MAX_SNAP_M,
     quad_segs: int = 2,
     resolution_m: float | None = None,
     id_col: str = "site_id",
+    name_col: str | None = "name",
 ) -> ServiceAreas:
     """Compute exact walking service areas around halls.
 
@@ -135,12 +97,15 @@ def service_areas(
         The prepared walking network.
     halls : GeoDataFrame
         Points with a ``site_id`` column (see :func:`coverage.sites.read_sites`).
-    radius_m : float or sequence of float, default 500
-        Walking distance(s) in metres, e.g. ``[300, 500, 1000]`` for rings.
+    radius_m : float or sequence of float, optional
+        Walking distance(s) in metres, e.g. ``[300, 500, 1000]`` for rings
+        (default 500).
     minutes : float or sequence of float, optional
-        Walking time(s) instead of distance, at ``walk_speed_kmh``.
-    walk_speed_kmh : float, default 4.8
-        Walking speed that turns minutes into metres.
+        Walking time(s) instead of distance, at ``walk_speed_kmh``, e.g.
+        ``[5, 10, 15]`` for the life-circle rings.
+    walk_speed_kmh : float, default 4.5
+        Walking speed that turns minutes into metres (and metres into the
+        ``minutes`` column).
     buffer_m : float, default 25
         Half-width of the walkable band drawn around reached streets (the
         band is ``2 * buffer_m`` wide).
@@ -152,9 +117,11 @@ def service_areas(
         Outline the band on a grid of this cell size (marching squares)
         instead of the exact GEOS union of buffers; much faster for many
         halls, within about one cell of the exact outline. Default: a quarter
-        of ``buffer_m``; ``0`` selects the exact GEOS union.
+        of ``buffer_m``; ``0`` selects the exact GEOS union. At least 0.5 m.
     id_col : str, default "site_id"
         Column of ``halls`` holding their unique ids.
+    name_col : str or None, default "name"
+        Column of ``halls`` holding their names (the ids if absent).
 
     Returns
     -------
@@ -165,19 +132,26 @@ def service_areas(
     >>> sa = service_areas(net, halls, radius_m=[300, 500])  # doctest: +SKIP
     >>> sa.areas[["site_id", "radius_m", "reached_length_m"]]  # doctest: +SKIP
     """
-    radii, mins = radii_from(radius_m, minutes, walk_speed_kmh)
-    if not (math.isfinite(buffer_m) and buffer_m > 0):
-        raise CoverageInputError(f"buffer_m={buffer_m!r}: give a half-width > 0 m (25 m is usual).")
+    given = as_radii(defaults.DEFAULT_RADIUS_M if radius_m is None and minutes is None else radius_m, minutes,
+                     walk_speed_kmh=walk_speed_kmh)
+    radii, mins = given.metres, given.label_minutes
+    buffer_m = as_distance(buffer_m, name="buffer_m", maximum=500.0, example="25")
+    quad_segs = as_count(quad_segs, name="quad_segs", minimum=1, maximum=64)
+    max_snap_m = as_distance(max_snap_m, name="max_snap_m", maximum=5_000.0, example="300")
     if resolution_m is None:
         resolution_m = buffer_m / 4.0
-    if not (math.isfinite(resolution_m) and 0 <= resolution_m <= buffer_m / 1.5):
-        raise CoverageInputError(
-            f"resolution_m={resolution_m!r}: give 0 (exact union) or a cell size up to "
-            f"buffer_m / 1.5 = {buffer_m / 1.5:g} m."
-        )
+    resolution_m = as_distance(resolution_m, name="resolution_m", allow_zero=True, minimum=defaults.MIN_RESOLUTION_M,
+                               maximum=buffer_m / 1.5, example=f"{buffer_m / 4:g} (or 0 for the exact union)")
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    sites, snap = snap_sites(net, halls, max_snap_m=max_snap_m, id_col=id_col)
+    sites, snap = snap_sites(net, site_frame(halls, id_col=id_col, name_col=name_col), max_snap_m=max_snap_m)
+    if resolution_m > 0 and snap.ok.any():
+        # The union is outlined on one grid over the halls' extent grown by the largest reach.
+        grow = 2 * (float(radii[-1]) + buffer_m)
+        w = float(np.ptp(snap.snapped_x[snap.ok])) + grow
+        h = float(np.ptp(snap.snapped_y[snap.ok])) + grow
+        check_memory(w * h / resolution_m**2 * 9.0, what="the outline grid of the service areas' union",
+                     setting="resolution_m")
     aug = augment(net, snap.edge, snap.offset_m, snap.access_m)
     timings["snap"] = time.perf_counter() - t
     ok = np.flatnonzero(snap.ok)
@@ -216,16 +190,15 @@ def service_areas(
         union_len = _union_reached_length(sg, a_, b_, seg_len)
         frame = pd.DataFrame(
             {
-                id_col: sites[id_col].to_numpy()[ok],
-                "name": sites["name"].to_numpy()[ok] if "name" in sites else sites[id_col].to_numpy()[ok],
+                "site_id": sites["site_id"].to_numpy()[ok],
+                "name": sites["name"].to_numpy()[ok],
                 "radius_m": float(r),
                 "reached_length_m": length_by_hall,
                 "area_m2": shapely.area(polys),
                 "circle_area_m2": math.pi * float(r) ** 2,
             }
         )
-        if mins is not None:
-            frame.insert(3, "minutes", float(mins[k]))
+        frame.insert(3, "minutes", float(mins[k]))
         frame["area_vs_circle"] = frame["area_m2"] / frame["circle_area_m2"]
         rows.append(gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(polys, crs=net.crs)))
         urow = {
@@ -233,9 +206,8 @@ def service_areas(
             "halls": int(ok.size),
             "reached_length_m": union_len,
             "area_m2": float(shapely.area(union_geom)),
+            "minutes": float(mins[k]),
         }
-        if mins is not None:
-            urow["minutes"] = float(mins[k])
         unions.append(gpd.GeoDataFrame([urow], geometry=gpd.GeoSeries([union_geom], crs=net.crs)))
         geom_time += time.perf_counter() - t
     timings["geometry"] = geom_time

@@ -38,7 +38,7 @@ def demand(
 def test_statuses_on_a_line() -> None:
     net = network_from_graph(line_graph([300.0, 300.0, 300.0]))
     res = assess_coverage(
-        net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (600.0, 0.0), (450.0, 0.0)]), 500.0
+        net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (600.0, 0.0), (450.0, 0.0)]), radius_m=500.0
     )
     u = res.units
     assert u["distance_m"].tolist() == pytest.approx([105.0, 600.0, 450.0])
@@ -53,7 +53,7 @@ def test_same_edge_is_walked_directly() -> None:
     # Hall and resident on the same 1 km edge, 50 m apart: an endpoint-only
     # formula would say 400+ m; the exact answer is 50 m.
     net = network_from_graph(line_graph([1000.0]))
-    res = assess_coverage(net, points([(450.0, 0.0)]), demand([(500.0, 0.0)]), 100.0)
+    res = assess_coverage(net, points([(450.0, 0.0)]), demand([(500.0, 0.0)]), radius_m=100.0)
     assert res.units["distance_m"].tolist() == pytest.approx([50.0])
     assert res.units["status"].astype(str).tolist() == ["covered"]
 
@@ -66,7 +66,7 @@ def test_unreachable_far_and_island_without_hall() -> None:
     net = network_from_graph(G, largest_only=False)
     with pytest.warns(CoverageWarning, match="too far"):
         res = assess_coverage(
-            net, points([(0.0, 0.0)]), demand([(50.0, 0.0), (20.0, 1000.0), (0.0, 5000.0)]), 500.0
+            net, points([(0.0, 0.0)]), demand([(50.0, 0.0), (20.0, 1000.0), (0.0, 5000.0)]), radius_m=500.0
         )
     assert res.units["status"].astype(str).tolist() == ["covered", "unreachable", "unreachable"]
     s = res.summary.iloc[0]
@@ -77,7 +77,7 @@ def test_unreachable_far_and_island_without_hall() -> None:
 def test_redundancy_and_per_hall_tables() -> None:
     net = network_from_graph(line_graph([100.0, 100.0]))
     res = assess_coverage(
-        net, points([(0.0, 0.0), (200.0, 0.0)]), demand([(90.0, 0.0), (150.0, 0.0)], [5.0, 7.0]), 150.0
+        net, points([(0.0, 0.0), (200.0, 0.0)]), demand([(90.0, 0.0), (150.0, 0.0)], [5.0, 7.0]), radius_m=150.0
     )
     assert res.units["halls_within"].tolist() == [2, 2]
     assert res.units["nearest_site"].tolist() == ["h0", "h1"]
@@ -94,17 +94,22 @@ def test_groups_reported_separately() -> None:
         ],
         ignore_index=True,
     )
-    res = assess_coverage(net, points([(0.0, 0.0)]), d, 500.0)
+    res = assess_coverage(net, points([(0.0, 0.0)]), d, radius_m=500.0)
     summary = res.summary.set_index("group")
     assert summary.loc["residents", "covered"] == 100.0
     assert summary.loc["elderly", "covered"] == 10.0
     assert "population_served_elderly" in res.halls.columns
 
 
-def test_no_halls_means_nobody_covered() -> None:
+def test_no_halls_means_everyone_near_a_street_is_uncovered() -> None:
+    # A district with no halls yet: the question becomes where halls should go.
     net = network_from_graph(line_graph([1000.0]))
-    res = assess_coverage(net, points([]), demand([(100.0, 0.0)]), 500.0)
-    assert res.units["status"].astype(str).tolist() == ["unreachable"]
+    with pytest.warns(CoverageWarning, match="too far"):
+        res = assess_coverage(net, points([]), demand([(100.0, 0.0), (900.0, 3.0), (500.0, 4000.0)]), radius_m=500.0)
+    assert res.units["status"].astype(str).tolist() == ["uncovered", "uncovered", "unreachable"]
+    assert res.gaps["population"].sum() == 20.0
+    assert np.isinf(res.gaps["nearest_hall_m"]).all()
+    assert res.halls.empty
 
 
 def test_areas_table_adds_up() -> None:
@@ -118,7 +123,7 @@ def test_areas_table_adds_up() -> None:
         net,
         points([(0.0, 0.0)]),
         demand([(100.0, 0.0), (700.0, 0.0), (950.0, 0.0)]),
-        500.0,
+        radius_m=500.0,
         areas=areas,
         area_name_col="name",
     )
@@ -142,26 +147,26 @@ def test_areas_table_adds_up() -> None:
 def test_bad_demand(frame: gpd.GeoDataFrame, match: str) -> None:
     net = network_from_graph(line_graph([1000.0]))
     with pytest.raises(CoverageInputError, match=match):
-        assess_coverage(net, points([(0.0, 0.0)]), frame, 500.0)
+        assess_coverage(net, points([(0.0, 0.0)]), frame, radius_m=500.0)
 
 
 def test_demand_outside_the_network_is_refused() -> None:
     net = network_from_graph(line_graph([1000.0]))
     with pytest.raises(CoverageInputError, match="no demand unit lies near the network"):
-        assess_coverage(net, points([(0.0, 0.0)]), demand([(0.0, 90_000.0)]), 500.0)
+        assess_coverage(net, points([(0.0, 0.0)]), demand([(0.0, 90_000.0)]), radius_m=500.0)
 
 
 def test_demand_in_another_crs_is_reprojected() -> None:
     net = network_from_graph(line_graph([1000.0]))
     d = demand([(100.0, 0.0)]).to_crs("EPSG:4326")
-    res = assess_coverage(net, points([(0.0, 0.0)]), d, 500.0)
+    res = assess_coverage(net, points([(0.0, 0.0)]), d, radius_m=500.0)
     assert res.units["distance_m"].iloc[0] == pytest.approx(100.0, abs=1e-6)
 
 
 def test_result_round_trips_and_reprs(tmp_path) -> None:
     net = network_from_graph(line_graph([300.0, 300.0, 300.0]))
     res = assess_coverage(
-        net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (800.0, 0.0), (850.0, 0.0)]), 500.0
+        net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (800.0, 0.0), (850.0, 0.0)]), radius_m=500.0
     )
     path = res.to_file(tmp_path / "cov.gpkg")
     back = gpd.read_file(path, layer="units")
@@ -235,7 +240,7 @@ def test_futian_against_brute_force(shared_data) -> None:
         crs=net.crs,
     )
     units.loc[:5, "geometry"] = same.to_numpy()
-    res = assess_coverage(net, halls, units, 500.0)
+    res = assess_coverage(net, halls, units, radius_m=500.0)
     ref = brute_force_nearest(net, halls, units)
     assert res.units["distance_m"].to_numpy() == pytest.approx(ref, abs=1e-6)
 
@@ -246,7 +251,7 @@ def test_porto_alegre_against_brute_force(shared_data) -> None:
     rng = np.random.default_rng(5)
     halls = random_points(net, rng, 4, "h")
     units = random_points(net, rng, 100, "d")
-    res = assess_coverage(net, halls, units, 500.0)
+    res = assess_coverage(net, halls, units, radius_m=500.0)
     ref = brute_force_nearest(net, halls, units)
     assert res.units["distance_m"].to_numpy() == pytest.approx(ref, abs=1e-6)
     # Redundancy >= 1 exactly when covered.
@@ -276,9 +281,9 @@ def test_properties(seed, halls, extra, people, r, dr) -> None:
         d.loc[0, "population"] = 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)
-        base = assess_coverage(net, points(halls), d, r)
-        bigger = assess_coverage(net, points(halls), d, r + dr)
-        more = assess_coverage(net, points([*halls, extra]), d, r)
+        base = assess_coverage(net, points(halls), d, radius_m=r)
+        bigger = assess_coverage(net, points(halls), d, radius_m=r + dr)
+        more = assess_coverage(net, points([*halls, extra]), d, radius_m=r)
     for res in (base, bigger, more):
         s = res.summary.iloc[0]
         # Every resident counted once.

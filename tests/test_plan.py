@@ -75,7 +75,7 @@ def line_case():
     net = network_from_graph(line_graph([500.0, 500.0, 500.0, 500.0]))
     d = demand([(x, 0.0) for x in range(50, 2000, 100)], [10.0] * 20)
     halls = points([(0.0, 0.0)])
-    before = assess_coverage(net, halls, d, 500.0)
+    before = assess_coverage(net, halls, d, radius_m=500.0)
     return net, halls, before
 
 
@@ -122,7 +122,7 @@ def test_target_above_reach_is_explained() -> None:
 
 def test_everyone_covered_is_nothing_to_do() -> None:
     net = network_from_graph(line_graph([200.0]))
-    before = assess_coverage(net, points([(100.0, 0.0)]), demand([(50.0, 0.0), (150.0, 0.0)]), 500.0)
+    before = assess_coverage(net, points([(100.0, 0.0)]), demand([(50.0, 0.0), (150.0, 0.0)]), radius_m=500.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plan = plan_sites(net, points([(100.0, 0.0)]), before, k=0, use_gaps=False, k_max=2)

@@ -20,7 +20,7 @@ from tests._graphs import CRS, line_graph, points
 
 
 def reached(net: WalkNetwork, xy: list[tuple[float, float]], radius: float | list[float]) -> list[float]:
-    sa = service_areas(net, points(xy), radius)
+    sa = service_areas(net, points(xy), radius_m=radius)
     return sa.areas["reached_length_m"].tolist()
 
 
@@ -59,13 +59,13 @@ def test_hall_on_an_island_is_flagged_and_stays_on_it() -> None:
     G.add_edge(10, 11, length=30.0, highway="footway")
     net = network_from_graph(G, largest_only=False)
     with pytest.warns(CoverageWarning, match="disconnected part"):
-        sa = service_areas(net, points([(10.0, 500.0)]), 500.0)
+        sa = service_areas(net, points([(10.0, 500.0)]), radius_m=500.0)
     assert sa.areas["reached_length_m"].tolist() == pytest.approx([30.0])
 
 
 def test_two_halls_on_the_same_edge() -> None:
     net = network_from_graph(line_graph([100.0]))
-    sa = service_areas(net, points([(20.0, 0.0), (30.0, 0.0)]), 15.0)
+    sa = service_areas(net, points([(20.0, 0.0), (30.0, 0.0)]), radius_m=15.0)
     assert sa.areas["reached_length_m"].tolist() == pytest.approx([30.0, 30.0])
     # Union: [5, 45] = 40 m of street.
     assert sa.union["reached_length_m"].iloc[0] == pytest.approx(40.0)
@@ -73,7 +73,7 @@ def test_two_halls_on_the_same_edge() -> None:
 
 def test_walking_time_gives_radius() -> None:
     net = network_from_graph(line_graph([1000.0]))
-    sa = service_areas(net, points([(0.0, 0.0)]), None, minutes=[5.0], walk_speed_kmh=6.0)
+    sa = service_areas(net, points([(0.0, 0.0)]), minutes=[5.0], walk_speed_kmh=6.0)
     assert sa.areas["radius_m"].tolist() == [500.0]
     assert sa.areas["minutes"].tolist() == [5.0]
     assert sa.areas["reached_length_m"].tolist() == pytest.approx([500.0])
@@ -86,7 +86,7 @@ def test_polygon_is_a_buffer_not_a_hull(resolution_m: float | None, rel: float) 
     G.add_edge(2, 4, length=100.0, highway="footway")  # an L: its hull would add a triangle
     net = network_from_graph(G)
     sa = service_areas(
-        net, points([(100.0, 0.0)]), 1000.0, buffer_m=10.0, quad_segs=8, resolution_m=resolution_m
+        net, points([(100.0, 0.0)]), radius_m=1000.0, buffer_m=10.0, quad_segs=8, resolution_m=resolution_m
     )
     poly = sa.areas.geometry.iloc[0]
     exact = shapely.union_all([e.buffer(10.0, quad_segs=16) for e in net.edge_geometry])
@@ -104,7 +104,11 @@ def test_polygon_is_a_buffer_not_a_hull(resolution_m: float | None, rel: float) 
         ({"radius_m": float("nan")}, "distance > 0"),
         ({"radius_m": 60_000.0}, "not a walking distance"),
         ({"radius_m": None, "minutes": 0.0}, "walking times > 0"),
-        ({"radius_m": 500.0, "buffer_m": 0.0}, "half-width"),
+        ({"radius_m": 500.0, "buffer_m": 0.0}, r"buffer_m=0.0: give a distance > 0"),
+        ({"radius_m": [300.0, 300.0]}, "given twice"),
+        ({"radius_m": 500.0, "resolution_m": 0.001}, "resolution_m=0.001: below the smallest"),
+        ({"radius_m": 500.0, "minutes": 5.0}, "not both"),
+        ({"radius_m": "500"}, "give numbers"),
     ],
 )
 def test_bad_radius(kwargs: dict[str, object], match: str) -> None:
@@ -113,10 +117,17 @@ def test_bad_radius(kwargs: dict[str, object], match: str) -> None:
         service_areas(net, points([(0.0, 0.0)]), **kwargs)  # type: ignore[arg-type]
 
 
+def test_huge_outline_grid_is_refused_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = network_from_graph(line_graph([5000.0, 5000.0]))
+    monkeypatch.setenv("COVERAGE_PLANNER_MAX_MEMORY_GB", "0.01")
+    with pytest.raises(CoverageInputError, match=r"GiB.*resolution_m coarser"):
+        service_areas(net, points([(0.0, 0.0), (10_000.0, 0.0)]), radius_m=500.0, resolution_m=1.0)
+
+
 def test_far_hall_warns_and_is_reported() -> None:
     net = network_from_graph(line_graph([100.0]))
     with pytest.warns(CoverageWarning, match="h1"):
-        sa = service_areas(net, points([(0.0, 0.0), (0.0, 5000.0)]), 50.0)
+        sa = service_areas(net, points([(0.0, 0.0), (0.0, 5000.0)]), radius_m=50.0)
     assert sa.sites["snapped"].tolist() == [True, False]
     assert sa.areas["site_id"].tolist() == ["h0"]
 
@@ -159,9 +170,9 @@ def test_properties(
     net = grid_network(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)
-        small = service_areas(net, points(xy), r, max_snap_m=1000.0)
-        big = service_areas(net, points(xy), r + dr, max_snap_m=1000.0)
-        more = service_areas(net, points([*xy, extra]), r, max_snap_m=1000.0)
+        small = service_areas(net, points(xy), radius_m=r, max_snap_m=1000.0)
+        big = service_areas(net, points(xy), radius_m=r + dr, max_snap_m=1000.0)
+        more = service_areas(net, points([*xy, extra]), radius_m=r, max_snap_m=1000.0)
     # A larger radius never reaches less.
     assert np.all(
         big.areas["reached_length_m"].to_numpy() >= small.areas["reached_length_m"].to_numpy() - 1e-9
@@ -239,7 +250,7 @@ def check_against_networkx(net: WalkNetwork, seed: int, n_halls: int, radius: fl
     snap = snap_points(net, halls)
     assert snap.ok.all()
     aug = augment(net, snap.edge, snap.offset_m, snap.access_m)
-    sa = service_areas(net, halls, radius)
+    sa = service_areas(net, halls, radius_m=radius)
     H = base_graph(net)
     lengths = {}
     for block in bounded_blocks(aug, aug.point_node, limit=radius):

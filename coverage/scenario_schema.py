@@ -1,0 +1,228 @@
+"""The scenario schema: every key, its kind, default and help text, declared once.
+
+Kinds check and convert a TOML value with the validators of
+:mod:`coverage._validate`, so a scenario key and the matching function
+argument get the same message.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from . import _defaults as defaults
+from ._errors import CoverageInputError
+from ._validate import as_count, as_distance, as_share, as_speed, as_time_limit
+
+
+@dataclass(frozen=True)
+class Key:
+    """One scenario key.
+
+    Attributes
+    ----------
+    kind : str
+        How the value is checked: ``str``, ``text`` (free text shown to
+        readers), ``bool``, ``distance`` (m, > 0), ``distance0`` (m, >= 0),
+        ``spacing`` (m, >= 1), ``resolution`` (0 or >= 0.5 m), ``minutes``,
+        ``distances`` / ``minutes_list`` (lists, no repeats), ``speed``
+        (km/h), ``share``, ``count``, ``seconds``, ``population`` (> 0),
+        ``area_km2`` (> 0), ``path``, ``paths`` (one or a list), ``filter``
+        (a table of column = value), ``speeds`` (a table of group = km/h),
+        ``choice`` / ``choices`` (one or a list of ``choices``).
+    required : bool
+    default : Any
+    help : str
+    choices : tuple of str
+    """
+
+    kind: str
+    required: bool = False
+    default: Any = None
+    help: str = ""
+    choices: tuple[str, ...] = ()
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "": {
+        "name": Key("text", True, None, "title shown on the map and in the report"),
+        "description": Key("text", False, "", "one paragraph for the report"),
+        "radius_m": Key("distance", False, None, f"walking distance in metres that counts as covered "
+                        f"(default {defaults.DEFAULT_RADIUS_M:g})"),
+        "minutes": Key("minutes", False, None, "walking time that counts as covered (instead of radius_m)"),
+        "walk_speed_kmh": Key(
+            "speed", False, defaults.DEFAULT_WALK_SPEED_KMH, "walking speed turning minutes into metres"
+        ),
+        "max_snap_m": Key("distance", False, defaults.DEFAULT_MAX_SNAP_M, "largest walk from a point to its street"),
+    },
+    "network": {
+        "source": Key("paths", False, None, "GraphML, OSM XML, PBF or Overpass JSON file(s)"),
+        "place": Key("str", False, None, "place name for an online osmnx download"),
+        "polygon_file": Key("path", False, None, "polygon file for an online osmnx download"),
+        "polygon_filter": Key("filter", False, None, "column = value selecting the polygon"),
+        "largest_only": Key("bool", False, True, "keep only the largest connected part"),
+    },
+    "halls": {
+        "file": Key("path", False, None, "halls file (CSV, GeoJSON, GeoPackage, JSON records)"),
+        "crs": Key("str", False, "EPSG:4326", "CRS of the coordinates: EPSG code, 'gcj02' or 'bd09'"),
+        "id_col": Key("str", False, None, "unique id column"),
+        "name_col": Key("str", False, None, "display name column"),
+        "lon_col": Key("str", False, None, "longitude column of a table"),
+        "lat_col": Key("str", False, None, "latitude column of a table"),
+        "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
+        "clip_to_network": Key("bool", False, False, "keep only halls near the network, reporting the rest"),
+        "label": Key("text", False, "Halls", "what the halls are, for the map legend and report"),
+    },
+    "demand": {
+        "kind": Key("choice", True, None, "kind of population data", ("estimate", "hexagons", "grid", "points",
+                                                                    "polygons", "buildings")),
+        "file": Key("path", False, None, "demand file (not for kind = estimate)"),
+        "population_col": Key("str", False, "population", "population column"),
+        "id_col": Key("str", False, None, "id column"),
+        "method": Key("choice", False, "streets", "polygons: spread over their streets or one unit at the "
+                      "centre", ("streets", "centroid")),
+        "spacing_m": Key("spacing", False, defaults.DEFAULT_DEMAND_SPACING_M, "spacing of points spread along streets"),
+        "population": Key("population", False, None, "estimate/buildings: population of the district"),
+        "area_km2": Key("area_km2", False, None, "estimate: area of the district in km2"),
+        "area_file": Key("path", False, None, "estimate: polygon of the district"),
+        "area_filter": Key("filter", False, None, "estimate: column = value selecting the district"),
+        "source_note": Key("text", False, "", "where the population figures come from"),
+        "elderly_share": Key("share", False, None, "also report an 'elderly' group of this share"),
+        "elderly_walk_speed_kmh": Key("speed", False, None, "walking speed of the elderly (default "
+                                      f"{defaults.GROUP_WALK_SPEED_KMH['elderly']:g} km/h; matters with minutes)"),
+    },
+    "areas": {
+        "file": Key("path", False, None, "polygons to tabulate coverage by (districts, sub-districts)"),
+        "name_col": Key("str", False, None, "column naming each area"),
+    },
+    "service_areas": {
+        "buffer_m": Key(
+            "distance", False, defaults.DEFAULT_BUFFER_M, "half-width of the walkable band drawn around streets"
+        ),
+        "resolution_m": Key("resolution", False, None, "outline grid cell (0 = exact GEOS union)"),
+        "rings_m": Key("distances", False, None, "more radii to draw, in metres (e.g. [300, 1000])"),
+        "rings_min": Key("minutes_list", False, None, "more walking times to draw (e.g. [5, 15])"),
+    },
+    "plan": {
+        "enabled": Key("bool", False, True, "run the site optimizer"),
+        "k": Key("count", False, defaults.DEFAULT_K, "number of new sites to propose"),
+        "k_max": Key("count", False, None, "largest k of the coverage curve (default max(k, 20))"),
+        "target_share": Key(
+            "share", False, defaults.DEFAULT_TARGET_SHARE, "target share for the fewest-sites question"
+        ),
+        "candidates": Key("choices", False, ["network"], "where sites may go", ("network", "gaps", "file")),
+        "candidate_file": Key("path", False, None, "file of possible sites"),
+        "spacing_m": Key("spacing", False, defaults.DEFAULT_CANDIDATE_SPACING_M, "spacing of network candidates"),
+        "exclude_file": Key("path", False, None, "polygons where no site may go"),
+        "method": Key("choice", False, "exact", "exact (MILP, HiGHS) or greedy", ("exact", "greedy")),
+        "time_limit_s": Key("seconds", False, defaults.DEFAULT_TIME_LIMIT_S, "solver time limit per model"),
+    },
+    "map": {
+        "lang": Key("choice", False, "zh", "labels", ("zh", "en")),
+        "offline": Key("bool", False, True, "inline Leaflet so the HTML needs no network"),
+    },
+}
+
+_MAX_TEXT = 2_000
+_MAX_LIST = 50
+
+
+def check_value(key: Key, value: Any, label: str) -> Any:
+    """Check one value against its key; return it converted to a plain Python value.
+
+    ``label`` names the key in messages, e.g. ``"[plan] k"``.
+    """
+    try:
+        return _convert(key, value, label)
+    except CoverageInputError:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise CoverageInputError(f"{label} = {value!r:.60}: {exc} ({key.help}).") from exc
+
+
+def _positive(value: Any, label: str, *, maximum: float, unit: str, example: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise CoverageInputError(f"{label} = {value!r:.60}: give a number > 0 ({unit}), e.g. {label} = {example}.")
+    if value > maximum:
+        raise CoverageInputError(f"{label} = {value!r}: more than {maximum:g} {unit}; is the unit right?")
+    return float(value)
+
+
+def _convert(key: Key, value: Any, label: str) -> Any:
+    kind = key.kind
+    if kind in ("str", "text"):
+        if not isinstance(value, str):
+            raise CoverageInputError(f"{label} = {value!r:.60} should be text in quotes ({key.help}).")
+        limit = _MAX_TEXT if kind == "text" else 300
+        if len(value) > limit or "\x00" in value:
+            raise CoverageInputError(f"{label}: text longer than {limit} characters or with a NUL byte.")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise CoverageInputError(f"{label} = {value!r:.60} should be true or false ({key.help}).")
+        return value
+    if kind == "distance":
+        return as_distance(value, name=label)
+    if kind == "spacing":
+        return as_distance(value, name=label, minimum=defaults.MIN_SPACING_M, maximum=10_000.0, example="50")
+    if kind == "resolution":
+        return as_distance(value, name=label, allow_zero=True, minimum=defaults.MIN_RESOLUTION_M, example="6.25")
+    if kind == "minutes":
+        return _positive(value, label, maximum=600.0, unit="minutes", example="10")
+    if kind in ("distances", "minutes_list"):
+        if not isinstance(value, list) or not value or len(value) > _MAX_LIST:
+            raise CoverageInputError(f"{label} = {value!r:.60} should be a list of 1 to {_MAX_LIST} numbers.")
+        if kind == "distances":
+            items = [as_distance(v, name=label) for v in value]
+        else:
+            items = [_positive(v, label, maximum=600.0, unit="minutes", example="[5, 15]") for v in value]
+        if len(set(items)) != len(items):
+            raise CoverageInputError(f"{label} = {value!r}: a value is listed twice; list each ring once.")
+        return sorted(items)
+    if kind == "speed":
+        return as_speed(value, name=label)
+    if kind == "share":
+        return as_share(value, name=label)
+    if kind == "count":
+        return as_count(value, name=label, maximum=100_000)
+    if kind == "seconds":
+        return as_time_limit(value, name=label)
+    if kind == "population":
+        return _positive(value, label, maximum=2e9, unit="people", example="1553225")
+    if kind == "area_km2":
+        return _positive(value, label, maximum=1e7, unit="km2", example="78.7")
+    if kind == "path":
+        if not isinstance(value, str) or not value or "\x00" in value:
+            raise CoverageInputError(f"{label} = {value!r:.60} should be a file path in quotes ({key.help}).")
+        return value
+    if kind == "paths":
+        items = value if isinstance(value, list) else [value]
+        if not items or len(items) > 1000 or not all(isinstance(v, str) and v and "\x00" not in v for v in items):
+            raise CoverageInputError(f"{label} = {value!r:.60} should be a path or a list of paths ({key.help}).")
+        return value
+    if kind == "filter":
+        return _check_filter(value, label)
+    if kind == "choice":
+        if value not in key.choices:
+            raise CoverageInputError(f"{label} = {value!r:.60} should be one of {', '.join(key.choices)}.")
+        return value
+    if kind == "choices":
+        items = value if isinstance(value, list) else [value]
+        bad = [v for v in items if v not in key.choices]
+        if not items or bad:
+            raise CoverageInputError(f"{label}: {bad or value!r:.60} should be among {', '.join(key.choices)}.")
+        return list(dict.fromkeys(items))
+    raise AssertionError(f"unknown key kind {kind!r}")  # pragma: no cover - schema bug
+
+
+def _check_filter(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not value:
+        raise CoverageInputError(f"{where} should be a table such as {{ qh = \"福田\" }} (column = value).")
+    for col, wanted in value.items():
+        items = wanted if isinstance(wanted, list) else [wanted]
+        if not items or not all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in items):
+            raise CoverageInputError(
+                f"{where}: {col} = {wanted!r:.60} should be a value, a list of values or a comparison such as '>0'."
+            )
+    return dict(value)

@@ -1,0 +1,190 @@
+"""Coverage tables: the headline summary, per hall, and per area.
+
+Small functions from the per-unit table of an assessment to the tables
+officials read. Every total is a sum of the same per-unit populations, so the
+tables agree with each other exactly.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+
+from ._errors import CoverageInputError
+from ._types import IntArray
+
+STATUSES = ("covered", "uncovered", "unreachable")
+"""Every demand unit has exactly one of these statuses."""
+
+HEADLINE_COLUMNS = [
+    "group",
+    "total",
+    "covered",
+    "covered_share",
+    "circle_covered",
+    "circle_share",
+    "circle_overstatement_pp",
+    "uncovered",
+    "unreachable",
+]
+"""The summary columns shown as headline figures (notebook table, report)."""
+
+
+def summary_table(units: pd.DataFrame) -> pd.DataFrame:
+    """Headline numbers per group: totals by status, shares, the straight-line circle's claim.
+
+    Parameters
+    ----------
+    units : DataFrame
+        The per-unit table (``group``, ``population``, ``status``,
+        ``circle_covered``, ``estimate``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, sorted by group.
+    """
+    rows = []
+    for group, frame in units.groupby("group", sort=True, observed=True):
+        pop = frame["population"]
+        by = frame.groupby("status", observed=False)["population"].sum()
+        n_by = frame["status"].value_counts()
+        total = float(pop.sum())
+        circle = float(pop[frame["circle_covered"].to_numpy(dtype=bool)].sum())
+        covered = float(by.get("covered", 0.0))
+        rows.append(
+            {
+                "group": group,
+                "units": len(frame),
+                "total": total,
+                "covered": covered,
+                "uncovered": float(by.get("uncovered", 0.0)),
+                "unreachable": float(by.get("unreachable", 0.0)),
+                "units_covered": int(n_by.get("covered", 0)),
+                "units_uncovered": int(n_by.get("uncovered", 0)),
+                "units_unreachable": int(n_by.get("unreachable", 0)),
+                "covered_share": covered / total if total else 0.0,
+                "circle_covered": circle,
+                "circle_share": circle / total if total else 0.0,
+                "circle_overstatement_pp": 100.0 * (circle - covered) / total if total else 0.0,
+                "estimate": bool(frame["estimate"].any()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def halls_table(
+    sites: pd.DataFrame,
+    units: pd.DataFrame,
+    nearest: IntArray,
+    pair_site: IntArray,
+    pair_unit: IntArray,
+) -> pd.DataFrame:
+    """Per hall and group: residents served (nearest hall, counted once) and within reach.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        The snapped halls (``site_id``, ``name``, ``snapped``, ``access_m``).
+    units : DataFrame
+        The per-unit table (``population``, ``group``, ``status``).
+    nearest : numpy.ndarray
+        Per unit, the index of its nearest hall (-1 if none).
+    pair_site, pair_unit : numpy.ndarray
+        Every (hall, unit) pair within the unit's threshold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``population_served`` and ``population_within`` per hall, with a
+        ``_<group>`` suffix for groups other than ``residents``.
+    """
+    table = pd.DataFrame(
+        {
+            "site_id": sites["site_id"].astype(str).to_numpy(),
+            "name": sites["name"].astype(str).to_numpy(),
+            "snapped": sites["snapped"].to_numpy(),
+            "access_m": sites["access_m"].to_numpy(),
+        }
+    )
+    pop = units["population"].to_numpy(dtype=np.float64)
+    groups = units["group"].astype(str).to_numpy()
+    covered = units["status"].astype(str).to_numpy() == "covered"
+    for group in sorted(set(groups)):
+        in_group = groups == group
+        sel = covered & in_group & (nearest >= 0)
+        served = np.bincount(nearest[sel], weights=pop[sel], minlength=len(sites))
+        sel_pairs = in_group[pair_unit]
+        within = np.bincount(pair_site[sel_pairs], weights=pop[pair_unit[sel_pairs]], minlength=len(sites))
+        suffix = "" if group == "residents" else f"_{group}"
+        table[f"population_served{suffix}"] = served
+        table[f"population_within{suffix}"] = within
+    return table
+
+
+def guess_name_column(frame: pd.DataFrame) -> str | None:
+    """Return the first text column of a frame (object or pandas 3 ``str`` dtype), if any.
+
+    Examples
+    --------
+    >>> guess_name_column(pd.DataFrame({"n": [1], "qh": ["福田"]}))
+    'qh'
+    """
+    geometry = getattr(frame, "_geometry_column_name", None)
+    for col in frame.columns:
+        if col == geometry:
+            continue
+        dtype = frame[col].dtype
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            return str(col)
+    return None
+
+
+def areas_table(
+    units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, name_col: str | None, crs: pyproj.CRS
+) -> pd.DataFrame:
+    """Tabulate population by status and the circle's claim per area polygon and group.
+
+    A unit on a border between two areas counts in the first (lowest index);
+    units in no area are listed as ``(outside the areas)``.
+    """
+    if areas.crs is None:
+        raise CoverageInputError("areas have no CRS; set it with .set_crs('EPSG:4326').")
+    polys = areas.to_crs(crs).reset_index(drop=True)
+    if name_col is None:
+        name_col = guess_name_column(polys)
+    elif name_col not in polys.columns:
+        raise CoverageInputError(f"areas have no column {name_col!r}; columns are {list(polys.columns)}.")
+    names = polys[name_col].astype(str) if name_col else pd.Series([f"area-{i}" for i in range(len(polys))])
+    joined = gpd.sjoin(
+        units[["group", "population", "status", "circle_covered", "geometry"]],
+        polys[[polys.geometry.name]],
+        how="left",
+        predicate="within",
+    )
+    joined = joined[~joined.index.duplicated(keep="first")]
+    area = joined["index_right"].map(lambda i: names.iloc[int(i)] if pd.notna(i) else "(outside the areas)")
+    frame = pd.DataFrame(
+        {
+            "area": area.to_numpy(),
+            "group": joined["group"].to_numpy(),
+            "status": joined["status"].astype(str).to_numpy(),
+            "population": joined["population"].to_numpy(),
+            "circle": joined["population"].to_numpy() * joined["circle_covered"].to_numpy(),
+        }
+    )
+    table = frame.pivot_table(
+        index=["area", "group"], columns="status", values="population", aggfunc="sum", fill_value=0.0, observed=False
+    )
+    for s in STATUSES:
+        if s not in table.columns:
+            table[s] = 0.0
+    table = table[list(STATUSES)]
+    table["total"] = table.sum(axis=1)
+    table["circle_covered"] = frame.groupby(["area", "group"])["circle"].sum()
+    table["covered_share"] = table["covered"] / table["total"].where(table["total"] > 0)
+    table["circle_share"] = table["circle_covered"] / table["total"].where(table["total"] > 0)
+    table.columns.name = None
+    return table.reset_index()
