@@ -1502,7 +1502,7 @@ def demand_from_buildings(
     39000
 
     """
-    import osmium
+    from coverage.osm.buildings import buildings_from_file
 
     _check_group(group)
     if not (
@@ -1518,51 +1518,11 @@ def demand_from_buildings(
         raise CoverageInputError(f"OSM file {path} does not exist; check the path.")
 
     started = time.perf_counter()
-    factory = osmium.geom.WKBFactory()
-    wkbs: list[str] = []
-    osm_ids: list[str] = []
-    kinds: list[str] = []
-    level_tags: list[str | None] = []
-    excluded: Counter[str] = Counter()
-    unclosed = 0
-    nodes = 0
-    failed: list[str] = []
-    try:
-        processor = (
-            osmium.FileProcessor(path)
-            .with_areas(osmium.filter.KeyFilter("building"))
-            .with_filter(osmium.filter.KeyFilter("building"))
-        )
-        for obj in processor:
-            if isinstance(obj, osmium.osm.Area):
-                osm_id = ("w" if obj.from_way() else "r") + str(obj.orig_id())
-                try:
-                    wkbs.append(factory.create_multipolygon(obj))
-                except RuntimeError:
-                    failed.append(osm_id)
-                    continue
-                osm_ids.append(osm_id)
-                kinds.append(str(obj.tags.get("building", "yes")))
-                level_tags.append(obj.tags.get("building:levels"))
-            elif isinstance(obj, osmium.osm.Node):
-                nodes += 1
-            elif isinstance(obj, osmium.osm.Way) and not obj.is_closed():
-                unclosed += 1
-    except RuntimeError as exc:
-        raise CoverageInputError(f"cannot read {path} as OSM data: {exc}") from exc
-    if nodes:
-        excluded["no footprint (node)"] = nodes
-    if unclosed:
-        excluded["not closed (way)"] = unclosed
-    if failed:
-        excluded["broken geometry"] = len(failed)
-        _warn(f"{path}: {len(failed):,} buildings have broken geometry, e.g. {_few(failed)}; they are left out.")
-    if not wkbs:
-        raise CoverageInputError(f"{path} holds no building areas (ways tagged building=*).")
-
-    geoms = np.asarray(shapely.from_wkb(wkbs), dtype=object)
-    ids = np.array(osm_ids, dtype=object)
-    kind = np.array(kinds, dtype=object)
+    buildings = buildings_from_file(path, area_crs=area_crs)  # the OSM parsing lives in coverage.osm
+    excluded: Counter[str] = Counter(buildings.attrs["skipped"])
+    ids = buildings["building_id"].to_numpy(dtype=object)
+    kind = buildings["building"].to_numpy(dtype=object)
+    level_tags: list[str | None] = buildings["building_levels"].tolist()
     keep = kind != "no"
     if (~keep).any():
         excluded["building=no"] = int((~keep).sum())
@@ -1593,15 +1553,8 @@ def demand_from_buildings(
             f"{path}: no building is left after excluding {dict(excluded)}; "
             "pass residential_only=False to keep every type."
         )
-    west, south, east, north = shapely.total_bounds(geoms[keep])
-    crs = (
-        pyproj.CRS.from_user_input(area_crs)
-        if area_crs is not None
-        else _utm_crs((west + east) / 2, (south + north) / 2)
-    )
-    _check_metric(crs, "area_crs")
-    projected = gpd.GeoSeries(geoms[keep], crs="EPSG:4326").to_crs(crs)
-    floor = np.asarray(projected.area, dtype=np.float64) * levels[keep]
+    crs = pyproj.CRS.from_user_input(buildings.attrs["area_crs"])
+    floor = buildings["footprint_m2"].to_numpy(dtype=np.float64)[keep] * levels[keep]
     zero = floor <= 0
     if zero.any():
         excluded["zero area"] = int(zero.sum())
@@ -1615,7 +1568,7 @@ def demand_from_buildings(
         population=population,
         estimate=True,
         source_id=ids[kept],
-        geometry=_interior_points(geoms[kept]),
+        geometry=gpd.points_from_xy(buildings["lon"].to_numpy()[kept], buildings["lat"].to_numpy()[kept]),
         crs="EPSG:4326",
     )
     _check_totals(units, {group: total}, what="demand_from_buildings")

@@ -20,10 +20,10 @@ from coverage.osm import (
     DROP_OUTSIDE,
     PEDESTRIAN_WAY_TAGS,
     SUPPORTED_SUFFIXES,
-    _merge_overpass,
     file_digest,
     graph_from_file,
 )
+from coverage.osm._overpass import _merge_overpass
 
 # ---------------------------------------------------------------------------
 # tiny hand-written data
