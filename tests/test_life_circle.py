@@ -236,3 +236,49 @@ def test_headline_repr_checklist():
     assert "<table" in check._repr_html_()
     with pytest.raises(CoverageInputError):
         check.checklist("district")
+
+
+def _fake_assessment(distances, status):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    units = gpd.GeoDataFrame(
+        {
+            "demand_id": ["u0", "u1", "u2"],
+            "group": ["residents"] * 3,
+            "population": [10.0, 20.0, 30.0],
+            "distance_m": distances,
+            "status": status,
+        },
+        geometry=[Point(0.5, 0.5), Point(1.5, 0.5), Point(5, 5)],
+        crs="EPSG:32650",
+    )
+    from types import SimpleNamespace
+
+    return SimpleNamespace(units=units)
+
+
+def test_residents_from_assessments_joins_areas_and_checks_units():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from coverage.life_circle import residents_from_assessments
+
+    runs = {
+        "kindergarten": _fake_assessment([100.0, 400.0, np.inf], ["covered", "uncovered", "unreachable"]),
+        "primary_school": _fake_assessment([450.0, 450.0, 10.0], ["covered", "covered", "covered"]),
+    }
+    areas = gpd.GeoDataFrame({"name": ["A", "B"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:32650")
+    frame = residents_from_assessments(runs, communities=areas, community_name_col="name")
+    assert frame["community"].tolist()[:2] == ["A", "B"]
+    assert pd.isna(frame["community"].iloc[2])  # outside every polygon
+    assert frame["kindergarten_covered"].tolist() == [True, False, False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        check = check_life_circle(frame, {k: k for k in runs}, subdistrict_col=None, tiers=["10min"])
+    got = check.facilities.query("level == 'community' and facility == 'kindergarten'").set_index("area")["share"]
+    assert got["A"] == 1.0 and got["B"] == 0.0
+    other = _fake_assessment([1.0, 2.0, 3.0], ["covered"] * 3)
+    other.units["demand_id"] = ["x", "y", "z"]
+    with pytest.raises(CoverageInputError, match="other demand units"):
+        residents_from_assessments({"kindergarten": runs["kindergarten"], "nursery": other})

@@ -31,6 +31,7 @@ NAMES = [
     "01_quickstart_futian.ipynb",
     "02_porto_alegre_case.ipynb",
     "03_your_own_district_guangming.ipynb",
+    "04_life_circle_check.ipynb",
 ]
 CELL_TIMEOUT_S = 600
 
