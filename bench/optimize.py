@@ -45,8 +45,9 @@ import pandas as pd  # noqa: E402
 import coverage as cp  # noqa: E402
 from bench._common import data_dir, timed  # noqa: E402
 from coverage import demand as dm  # noqa: E402
+from coverage._matrix import coverage_matrix  # noqa: E402
+from coverage.candidates import network_candidates  # noqa: E402
 from coverage.optimize import coverage_curve, max_coverage  # noqa: E402
-from coverage.plan import coverage_matrix, network_candidates  # noqa: E402
 from coverage.sites import snap_points  # noqa: E402
 
 
@@ -96,7 +97,8 @@ def main() -> int:
     cands = network_candidates(net, spacing_m=args.spacing)
     cand_snap = snap_points(net, cands)
     unit_snap = snap_points(net, before.units)
-    cover, dist = coverage_matrix(net, unit_snap, cand_snap, 500.0)
+    matrix = coverage_matrix(net, unit_snap, cand_snap, radius_m=500.0)
+    cover, dist = matrix.cover, matrix.distance_m
     t_matrix = time.perf_counter() - t
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -152,7 +154,7 @@ def main() -> int:
     import pulp
 
     hall_snap = snap_points(net, halls)
-    _, hall_dist = coverage_matrix(net, unit_snap, hall_snap, 500.0)
+    hall_dist = coverage_matrix(net, unit_snap, hall_snap, radius_m=500.0).distance_m
     cost = np.full((len(units), len(cands) + len(halls)), np.inf)
     d = dist.tocoo()
     cost[d.row, d.col] = d.data

@@ -41,7 +41,7 @@ from ._validate import as_distance, as_radii, as_speed
 from .demand import validate_demand
 from .gaps import find_gaps
 from .network import WalkNetwork
-from .sites import snap_points, snap_sites
+from .sites import Snap, snap_points, snap_sites
 from .tables import HEADLINE_COLUMNS, STATUSES, areas_table, halls_table, summary_table
 
 __all__ = ["HEADLINE_COLUMNS", "STATUSES", "CoverageResult", "assess_coverage", "group_radii"]
@@ -87,6 +87,9 @@ class CoverageResult:
         True if any population figure is an estimate.
     estimate_note : str
     timings : dict
+    unit_snap : coverage.sites.Snap or None
+        Where each unit sits on the network (same order as ``units``), for
+        reuse by later steps (:func:`coverage.plan.plan_sites`).
     """
 
     units: gpd.GeoDataFrame
@@ -101,6 +104,7 @@ class CoverageResult:
     estimate: bool = False
     estimate_note: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    unit_snap: Snap | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         _check_invariants(self.units)
@@ -277,6 +281,7 @@ def assess_coverage(
     gap_min_population: float = 0.0,
     id_col: str = "site_id",
     name_col: str | None = "name",
+    unit_snap: Snap | None = None,
 ) -> CoverageResult:
     """Count the residents within a network walk of a hall.
 
@@ -315,6 +320,9 @@ def assess_coverage(
         Column of ``halls`` holding their unique ids.
     name_col : str or None, default "name"
         Column of ``halls`` holding their names (the ids if absent).
+    unit_snap : coverage.sites.Snap, optional
+        The snapping of these same units from an earlier assessment
+        (:attr:`CoverageResult.unit_snap`), reused instead of snapping again.
 
     Returns
     -------
@@ -353,9 +361,15 @@ def assess_coverage(
     else:
         sites = sites.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
         hall_snap = snap_points(net, sites.geometry, max_snap_m=max_snap_m)
-    unit_snap = snap_points(
-        net, units.geometry, max_snap_m=max_snap_m if demand_max_snap_m is None else demand_max_snap_m
-    )
+    if unit_snap is None:
+        unit_snap = snap_points(
+            net, units.geometry, max_snap_m=max_snap_m if demand_max_snap_m is None else demand_max_snap_m
+        )
+    elif len(unit_snap) != len(units):
+        raise CoverageInputError(
+            f"unit_snap holds {len(unit_snap):,} positions for {len(units):,} demand units; pass the "
+            "unit_snap of an assessment of these same units (or none)."
+        )
     _check_overlap_with_network(units, unit_snap.ok)
     timings["snap"] = time.perf_counter() - t
 
@@ -416,6 +430,7 @@ def assess_coverage(
         estimate=estimate,
         estimate_note=note,
         timings=timings,
+        unit_snap=unit_snap,
     )
 
 

@@ -22,7 +22,9 @@ import shapely
 from . import demand as dm
 from ._errors import CoverageInputError, CoverageWarning
 from .assess import CoverageResult, assess_coverage
+from .candidates import build_candidates
 from .network import WalkNetwork, load_network, network_from_place, network_from_polygon
+from .plan import SitePlan, plan_sites
 from .scenario import Scenario
 from .service_areas import ServiceAreas, service_areas
 from .sites import read_sites
@@ -41,7 +43,7 @@ class RunResult:
     areas: ServiceAreas | None = None
     demand: gpd.GeoDataFrame | None = None
     coverage: CoverageResult | None = None
-    plan: Any = None
+    plan: SitePlan | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -234,11 +236,38 @@ def run_scenario(
                 area_name_col=sc["areas"]["name_col"],
             )
     if "plan" in steps and sc["plan"]["enabled"] and result.coverage is not None:
-        from .plan import plan_from_scenario
-
         with _step(result, "plan", progress):
             result.plan = plan_from_scenario(sc, net, result.halls, result.coverage)
     return result
+
+
+def plan_from_scenario(sc: Scenario, net: WalkNetwork, halls: gpd.GeoDataFrame, before: CoverageResult) -> SitePlan:
+    """Build the candidates and run :func:`coverage.plan.plan_sites` with a scenario's ``[plan]`` options."""
+    cfg = sc["plan"]
+    sources = cfg["candidates"] if isinstance(cfg["candidates"], list) else [cfg["candidates"]]
+    max_snap_m = float(sc[""]["max_snap_m"])
+    candidates = build_candidates(
+        net,
+        spacing_m=float(cfg["spacing_m"]) if "network" in sources else None,
+        gaps=before.gaps if "gaps" in sources else None,
+        sites=read_sites(cfg["candidate_file"]) if "file" in sources else None,
+        exclude=gpd.read_file(cfg["exclude_file"]) if cfg["exclude_file"] is not None else None,
+        max_snap_m=max_snap_m,
+    )
+    return plan_sites(
+        net,
+        halls,
+        before,
+        candidates,
+        k=int(cfg["k"]),
+        k_max=int(cfg["k_max"]),
+        target_share=float(cfg["target_share"]),
+        method=cfg["method"],
+        time_limit_s=float(cfg["time_limit_s"]),
+        max_snap_m=max_snap_m,
+        areas=gpd.read_file(sc["areas"]["file"]) if sc["areas"]["file"] is not None else None,
+        area_name_col=sc["areas"]["name_col"],
+    )
 
 
 def group_speeds(sc: Scenario) -> dict[str, float]:

@@ -3,71 +3,16 @@ from __future__ import annotations
 import warnings
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 
 from coverage._errors import CoverageInputError, CoverageWarning
 from coverage.assess import assess_coverage
-from coverage.network import load_network, network_from_graph
-from coverage.plan import build_candidates, coverage_matrix, network_candidates, plan_sites
-from coverage.sites import snap_points
+from coverage.candidates import build_candidates
+from coverage.network import network_from_graph
+from coverage.plan import SitePlan, plan_sites
 from tests._graphs import CRS, line_graph, points
-from tests.test_assess import brute_force_nearest, demand, random_points
-
-
-def test_network_candidates_spacing() -> None:
-    net = network_from_graph(line_graph([100.0, 100.0]))
-    cands = network_candidates(net, spacing_m=50.0)
-    xs = sorted(cands.geometry.x.round(6))
-    assert xs == [25.0, 75.0, 125.0, 175.0]
-    assert cands["candidate_id"].is_unique
-    with pytest.raises(CoverageInputError, match="spacing"):
-        network_candidates(net, spacing_m=0.0)
-
-
-def test_candidates_merge_near_junctions_without_chaining() -> None:
-    G = line_graph([10.0, 10.0])  # two short edges: both midpoints within 25 m of each other
-    net = network_from_graph(G)
-    assert len(network_candidates(net, spacing_m=50.0)) == 1
-    # A chain of 20 short edges: positions 10 m apart must not collapse into one.
-    net = network_from_graph(line_graph([10.0] * 20))
-    xs = np.sort(network_candidates(net, spacing_m=50.0).geometry.x.to_numpy())
-    assert xs.size == 7  # one every 30 m: each next kept position is the first beyond 25 m
-    assert np.diff(xs).min() >= 25.0
-
-
-def test_exclusions_and_duplicates() -> None:
-    net = network_from_graph(line_graph([100.0, 100.0]))
-    zone = gpd.GeoDataFrame(geometry=[shapely.box(0, -10, 100, 10)], crs=CRS)
-    cands, counts = build_candidates(net, network_spacing_m=50.0, exclude=zone)
-    assert counts == {"network": 4, "excluded": 2}
-    assert sorted(cands.geometry.x.round(6)) == [125.0, 175.0]
-    everything = gpd.GeoDataFrame(geometry=[shapely.box(-10, -10, 300, 10)], crs=CRS)
-    with pytest.raises(CoverageInputError, match="no candidate site is left"):
-        build_candidates(net, network_spacing_m=50.0, exclude=everything)
-    dup = points([(10.0, 0.0), (20.0, 0.0)]).assign(site_id="same")
-    with pytest.raises(CoverageInputError, match="duplicate candidate site ids"):
-        build_candidates(net, network_spacing_m=None, sites=dup)
-
-
-def test_coverage_matrix_against_brute_force(shared_data) -> None:
-    net = load_network(shared_data / "shenzhen" / "futian_walk.graphml")
-    rng = np.random.default_rng(9)
-    cands = random_points(net, rng, 12, "h")
-    units = random_points(net, rng, 60, "d")
-    cs, us = snap_points(net, cands), snap_points(net, units)
-    radius = 600.0
-    cover, dist = coverage_matrix(net, us, cs, radius)
-    ref = np.column_stack([brute_force_nearest(net, cands.iloc[[j]], units) for j in range(len(cands))])
-    assert cover.shape == (60, 12)
-    assert np.array_equal(cover.toarray(), ref <= radius)
-    got = dist.toarray()
-    inside = ref <= radius
-    assert got[inside] == pytest.approx(ref[inside], abs=1e-6)
-    # Searching from the other side gives the same matrix.
-    cover2, _ = coverage_matrix(net, cs, us, radius)
-    assert np.array_equal(cover2.T.toarray(), cover.toarray())
+from tests.test_assess import demand
 
 
 def line_case():
@@ -82,7 +27,8 @@ def line_case():
 def test_plan_closes_the_gap_and_agrees_with_the_network() -> None:
     net, halls, before = line_case()
     assert before.summary.iloc[0].covered == 50.0
-    plan = plan_sites(net, halls, before, k=2, k_max=3, target_share=1.0, use_gaps=False, spacing_m=50.0)
+    plan = plan_sites(net, halls, before, build_candidates(net, spacing_m=50.0), k=2, k_max=3, target_share=1.0)
+    assert isinstance(plan, SitePlan)
     assert plan.selection.optimal
     assert plan.selection.objective == pytest.approx(150.0)  # two sites reach all 15 remaining units
     after = plan.after.summary.iloc[0]
@@ -93,29 +39,61 @@ def test_plan_closes_the_gap_and_agrees_with_the_network() -> None:
     assert plan.curve["covered_weight"].is_monotonic_increasing
     assert plan.target is not None and len(plan.target.sites) == 2
     assert "proven optimal" in plan.headline()
+    # The residents were not snapped again: the assessment's snapping is reused.
+    assert plan.after.unit_snap is before.unit_snap
+
+
+def test_plan_default_candidates_and_radius_in_minutes() -> None:
+    net, halls, before = line_case()
+    plan = plan_sites(net, halls, before, k=1, k_max=None, target_share=None)
+    assert plan.candidates.counts["network"] > 0
+    # 10 minutes at 3 km/h = 500 m: the same radius, no new assessment.
+    same = plan_sites(net, halls, before, k=1, k_max=None, target_share=None, minutes=10, walk_speed_kmh=3.0)
+    assert same.before is before
+    assert same.selection.objective == plan.selection.objective
+    # 300 m: the existing hall is assessed again at the new radius first.
+    short = plan_sites(net, halls, before, k=1, k_max=None, target_share=None, radius_m=300)
+    assert short.before.radius_m == 300.0
+    assert short.before.summary.iloc[0].covered == 30.0
+    assert short.after.radius_m == 300.0
+
+
+def test_plan_halls_with_own_id_and_name_columns() -> None:
+    net, halls, before = line_case()
+    own = halls.rename(columns={"site_id": "code", "name": "label"})
+    cands = build_candidates(net, spacing_m=100.0)
+    plan = plan_sites(net, own, before, cands, k=1, k_max=None, target_share=None, id_col="code", name_col="label")
+    assert plan.after.halls["site_id"].tolist()[0] == "h0"
+    with pytest.raises(CoverageInputError, match="no 'site_id' column"):
+        plan_sites(net, own, before, cands, k=1)
 
 
 def test_plan_bad_inputs() -> None:
     net, halls, before = line_case()
-    with pytest.raises(CoverageInputError, match=">= 0"):
-        plan_sites(net, halls, before, k=-1, use_gaps=False)
+    cands = build_candidates(net, spacing_m=50.0)
+    with pytest.raises(CoverageInputError, match="at least 0"):
+        plan_sites(net, halls, before, cands, k=-1)
     with pytest.raises(CoverageInputError, match="candidate sites"):
-        plan_sites(net, halls, before, k=500, use_gaps=False, k_max=None, target_share=None)
+        plan_sites(net, halls, before, cands, k=500, k_max=None, target_share=None)
+    with pytest.raises(CoverageInputError, match="Candidates result"):
+        plan_sites(net, halls, before, cands.points, k=1)  # type: ignore[arg-type]
+    with pytest.raises(CoverageInputError, match="group='elderly' is not in the demand"):
+        plan_sites(net, halls, before, cands, k=1, group="elderly")
+    with pytest.raises(CoverageInputError, match="target_share"):
+        plan_sites(net, halls, before, cands, k=1, target_share=1.5)
     far = gpd.GeoDataFrame(
-        {"candidate_id": ["far", "near"]}, geometry=[shapely.Point(0, 5000), shapely.Point(1500, 0)], crs=CRS
+        {"site_id": ["far", "near"]}, geometry=[shapely.Point(0, 5000), shapely.Point(1500, 0)], crs=CRS
     )
     with pytest.warns(CoverageWarning, match="far"):
-        plan = plan_sites(net, halls, before, k=1, candidates=far, k_max=None, target_share=None)
-    assert plan.sites["candidate_id"].tolist() == ["near"]
-    dup = far.assign(candidate_id="x")
-    with pytest.raises(CoverageInputError, match="duplicate candidate ids"):
-        plan_sites(net, halls, before, k=1, candidates=dup)
+        only_near = build_candidates(net, spacing_m=None, sites=far)
+    plan = plan_sites(net, halls, before, only_near, k=1, k_max=None, target_share=None)
+    assert plan.sites["candidate_id"].tolist() == ["site-near"]
 
 
 def test_target_above_reach_is_explained() -> None:
     net, halls, before = line_case()
-    only = gpd.GeoDataFrame({"candidate_id": ["c"]}, geometry=[shapely.Point(1000, 0)], crs=CRS)
-    plan = plan_sites(net, halls, before, k=1, candidates=only, k_max=None, target_share=1.0)
+    only = gpd.GeoDataFrame({"site_id": ["c"]}, geometry=[shapely.Point(1000, 0)], crs=CRS)
+    plan = plan_sites(net, halls, before, build_candidates(net, spacing_m=None, sites=only), k=1, k_max=None)
     assert plan.target is None
     assert "cannot be met" in plan.target_note
 
@@ -125,6 +103,6 @@ def test_everyone_covered_is_nothing_to_do() -> None:
     before = assess_coverage(net, points([(100.0, 0.0)]), demand([(50.0, 0.0), (150.0, 0.0)]), radius_m=500.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        plan = plan_sites(net, points([(100.0, 0.0)]), before, k=0, use_gaps=False, k_max=2)
+        plan = plan_sites(net, points([(100.0, 0.0)]), before, build_candidates(net), k=0, k_max=2)
     assert len(plan.sites) == 0
     assert plan.selection.objective == 0.0

@@ -1,0 +1,73 @@
+"""Choose new sites: coverage location models on a sparse coverage matrix.
+
+This is the numerical core of the site optimizer. It knows nothing about
+geometry: demand units and candidate sites are rows and columns of a boolean
+*coverage matrix* ``cover`` (``n_demand x n_candidates``, ``True`` where the
+candidate lies within the walking radius of the demand unit), demand units
+carry non-negative ``weights`` (residents), and ``already_covered`` marks the
+units that the existing halls already serve. Existing halls are fixed open
+and cost nothing; they never appear as columns.
+
+Models
+------
+:func:`max_coverage`
+    The maximal covering location problem (MCLP): ``k`` new sites that cover
+    the most not-yet-covered weight. Exact (a MILP solved by HiGHS, warm-started
+    from the heuristic) or heuristic (lazy greedy plus a 1-swap pass, with the
+    LP relaxation as its certificate).
+:func:`coverage_curve`
+    :func:`max_coverage` for every ``k`` from 0 to ``k_max``, reusing the reduced
+    problem and the previous solution.
+:func:`target_coverage`
+    The fewest new sites that bring the covered share to a target.
+:func:`full_coverage`
+    The fewest new sites that cover every demand unit some candidate can reach
+    (the location set covering problem, LSCP).
+:func:`from_cost_matrix`, :func:`lscp_from_cost_matrix`
+    The same models over a demand x candidate cost matrix, shaped like
+    ``spopt.locate.MCLP.from_cost_matrix`` / ``LSCP.from_cost_matrix`` and using
+    spopt's conventions, so that objectives compare directly.
+
+Every model returns a :class:`SiteSelection` with the sites in *build order*
+(each site the one that adds most given those before it), the weight each one
+adds, and a certificate: an upper bound and the relative gap to it. A time
+limit never raises; it returns the best solution found with its gap.
+
+Safe reductions (on by default) shrink the problem without changing its
+optimum: demand units already covered or out of every candidate's reach drop
+out, units with identical candidate sets merge (weights add), and candidates
+whose covered set is contained in another candidate's drop out (the lowest
+index survives among identical ones). Results are deterministic for the same
+input; ties are broken by the lowest index. (A run stopped by its time limit
+depends on machine speed.)
+
+Examples
+--------
+>>> import numpy as np
+>>> import scipy.sparse as sp
+>>> cover = sp.csc_array(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1]], dtype=bool))
+>>> sel = max_coverage(cover, [10.0, 20.0, 30.0, 5.0], 1)
+>>> sel.sites.tolist(), sel.objective, sel.optimal
+([1], 50.0, True)
+>>> sel = max_coverage(cover, [10.0, 20.0, 30.0, 5.0], 2)
+>>> sel.sites.tolist(), sel.marginal_weight.tolist()
+([1, 0], [50.0, 10.0])
+"""
+
+from __future__ import annotations
+
+from .costs import from_cost_matrix, lscp_from_cost_matrix
+from .fewest import full_coverage, reachable_share, target_coverage
+from .maximum import coverage_curve, max_coverage
+from .result import SiteSelection
+
+__all__ = [
+    "SiteSelection",
+    "coverage_curve",
+    "from_cost_matrix",
+    "full_coverage",
+    "lscp_from_cost_matrix",
+    "max_coverage",
+    "reachable_share",
+    "target_coverage",
+]
