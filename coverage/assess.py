@@ -38,11 +38,11 @@ from ._frames import site_frame
 from ._reach import reach_from_sites
 from ._types import BoolArray, FloatArray
 from ._validate import as_distance, as_radii, as_speed
-from .demand import validate_demand
 from .gaps import find_gaps
 from .network import WalkNetwork
 from .sites import Snap, snap_points, snap_sites
-from .tables import HEADLINE_COLUMNS, STATUSES, areas_table, halls_table, summary_table
+from .snapped import SnappedDemand, snap_demand
+from .tables import HEADLINE_COLUMNS, STATUSES, area_names, areas_table, halls_table, summary_table
 
 __all__ = ["HEADLINE_COLUMNS", "STATUSES", "CoverageResult", "assess_coverage", "group_radii"]
 
@@ -69,7 +69,8 @@ class CoverageResult:
         (residents whose nearest hall it is, within the threshold, each
         counted once) and ``population_within`` (everyone it reaches) per group.
     areas : pandas.DataFrame or None
-        Per area polygon and group: population by status and circle-covered.
+        Per area polygon (district, sub-district) and group: population by
+        status and circle-covered; ``units`` then has an ``area`` column.
     gaps : geopandas.GeoDataFrame
         Gap areas of uncovered residents (see :func:`coverage.gaps.find_gaps`).
     summary : pandas.DataFrame
@@ -87,9 +88,11 @@ class CoverageResult:
         True if any population figure is an estimate.
     estimate_note : str
     timings : dict
-    unit_snap : coverage.sites.Snap or None
-        Where each unit sits on the network (same order as ``units``), for
-        reuse by later steps (:func:`coverage.plan.plan_sites`).
+    communities : pandas.DataFrame or None
+        The same per community polygon; ``units`` then has a ``community`` column.
+    demand : SnappedDemand or None
+        The demand as placed on the network (reused by :func:`coverage.plan.plan_sites`
+        and :func:`coverage.services.assess_services` instead of snapping again).
     """
 
     units: gpd.GeoDataFrame
@@ -104,10 +107,16 @@ class CoverageResult:
     estimate: bool = False
     estimate_note: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-    unit_snap: Snap | None = field(default=None, repr=False)
+    demand: SnappedDemand | None = None
+    communities: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         _check_invariants(self.units)
+
+    @property
+    def unit_snap(self) -> Snap | None:
+        """Where each unit sits on the network (same order as ``units``), from :attr:`demand`."""
+        return self.demand.snap if self.demand is not None else None
 
     def threshold_text(self, group: str | None = None) -> str:
         """Return the threshold as words, e.g. ``"500 m walk"`` or ``"10-minute walk (750 m)"``."""
@@ -268,7 +277,7 @@ def group_radii(
 def assess_coverage(
     net: WalkNetwork,
     halls: gpd.GeoDataFrame,
-    demand: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame | SnappedDemand,
     *,
     radius_m: float | None = None,
     minutes: float | None = None,
@@ -278,10 +287,11 @@ def assess_coverage(
     demand_max_snap_m: float | None = None,
     areas: gpd.GeoDataFrame | None = None,
     area_name_col: str | None = None,
+    communities: gpd.GeoDataFrame | None = None,
+    community_name_col: str | None = None,
     gap_min_population: float = 0.0,
     id_col: str = "site_id",
     name_col: str | None = "name",
-    unit_snap: Snap | None = None,
 ) -> CoverageResult:
     """Count the residents within a network walk of a hall.
 
@@ -292,9 +302,10 @@ def assess_coverage(
     halls : GeoDataFrame
         Hall points with unique ids (see :func:`coverage.sites.read_sites`).
         May be empty: then every resident near a street is ``uncovered``.
-    demand : GeoDataFrame
+    demand : GeoDataFrame or SnappedDemand
         Demand units as returned by :mod:`coverage.demand` (points with
-        ``demand_id``, ``group``, ``population``); any CRS, reprojected.
+        ``demand_id``, ``group``, ``population``; any CRS, reprojected), or
+        already placed on the network by :func:`coverage.snapped.snap_demand`.
     radius_m : float, optional
         Walking distance in metres within which a resident counts as
         covered (default 500).
@@ -314,15 +325,16 @@ def assess_coverage(
         Polygons (districts, sub-districts, communities) to tabulate by.
     area_name_col : str, optional
         Column naming each area (default: the first text column).
+    communities : GeoDataFrame, optional
+        Finer polygons (社区) tabulated the same way (``communities`` table).
+    community_name_col : str, optional
+        Column naming each community (default: the first text column).
     gap_min_population : float, default 0
         Gaps with fewer residents are still listed but flagged ``minor``.
     id_col : str, default "site_id"
         Column of ``halls`` holding their unique ids.
     name_col : str or None, default "name"
         Column of ``halls`` holding their names (the ids if absent).
-    unit_snap : coverage.sites.Snap, optional
-        The snapping of these same units from an earlier assessment
-        (:attr:`CoverageResult.unit_snap`), reused instead of snapping again.
 
     Returns
     -------
@@ -335,17 +347,9 @@ def assess_coverage(
     """
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    if demand.crs is None:
-        raise CoverageInputError("demand has no CRS; set it with .set_crs(...) (EPSG:4326 for lon/lat).")
     max_snap_m = as_distance(max_snap_m, name="max_snap_m", maximum=5_000.0, example="300")
-    demand = _prepare_demand(demand)
-    units = demand.to_crs(net.crs).reset_index(drop=True)
-    if (units.geometry.geom_type != "Point").any():
-        bad = units.loc[units.geometry.geom_type != "Point", "demand_id"].tolist()[:10]
-        raise CoverageInputError(
-            f"demand units must be points; {bad} are not. Turn polygons into units with "
-            "coverage.demand.demand_from_polygons(...)."
-        )
+    placed = snap_demand(net, demand, max_snap_m=max_snap_m if demand_max_snap_m is None else demand_max_snap_m)
+    units, unit_snap = placed.units.copy(), placed.snap
     groups = sorted(units["group"].unique().tolist())
     radii, speeds = group_radii(
         groups, radius_m=radius_m, minutes=minutes, walk_speed_kmh=walk_speed_kmh,
@@ -361,16 +365,6 @@ def assess_coverage(
     else:
         sites = sites.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
         hall_snap = snap_points(net, sites.geometry, max_snap_m=max_snap_m)
-    if unit_snap is None:
-        unit_snap = snap_points(
-            net, units.geometry, max_snap_m=max_snap_m if demand_max_snap_m is None else demand_max_snap_m
-        )
-    elif len(unit_snap) != len(units):
-        raise CoverageInputError(
-            f"unit_snap holds {len(unit_snap):,} positions for {len(units):,} demand units; pass the "
-            "unit_snap of an assessment of these same units (or none)."
-        )
-    _check_overlap_with_network(units, unit_snap.ok)
     timings["snap"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -404,7 +398,14 @@ def assess_coverage(
     )
     summary = summary_table(units)
     hall_table = halls_table(sites, units, reach.nearest, pair_site, pair_unit)
-    area_table = areas_table(units, areas, area_name_col, net.crs) if areas is not None else None
+    area_table = None
+    if areas is not None:
+        units["area"] = area_names(units, areas, area_name_col, what="areas")
+        area_table = areas_table(units, "area")
+    community_table = None
+    if communities is not None:
+        units["community"] = area_names(units, communities, community_name_col, what="communities")
+        community_table = areas_table(units, "community")
     timings["tables"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -413,14 +414,15 @@ def assess_coverage(
     timings["gaps"] = time.perf_counter() - t
     main = "residents" if "residents" in radii else (groups[0] if groups else "residents")
     estimate = bool(units["estimate"].any())
-    note = str(demand.attrs.get("estimate_note", "")) if estimate else ""
+    note = str(placed.units.attrs.get("estimate_note", "")) if estimate else ""
     if estimate and not note:
         note = "some population figures are estimates (estimate=True in the units table)."
-    _check_totals(demand, units)
+    _check_totals(placed.units, units)
     return CoverageResult(
         units=units,
         halls=hall_table,
         areas=area_table,
+        communities=community_table,
         gaps=found.gaps,
         summary=summary,
         radius_m=radii.get(main, as_distance(radius_m or defaults.DEFAULT_RADIUS_M, name="radius_m")),
@@ -430,7 +432,7 @@ def assess_coverage(
         estimate=estimate,
         estimate_note=note,
         timings=timings,
-        unit_snap=unit_snap,
+        demand=placed,
     )
 
 
@@ -440,43 +442,6 @@ def _circle_covered(hx: FloatArray, hy: FloatArray, ux: FloatArray, uy: FloatArr
         return np.zeros(ux.size, dtype=bool)
     d_line, _ = cKDTree(np.column_stack([hx, hy])).query(np.column_stack([ux, uy]), k=1)
     return np.asarray(d_line <= radius, dtype=bool)
-
-
-def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Validate a demand frame and fill the optional schema columns."""
-    if "demand_id" not in demand.columns:
-        raise CoverageInputError(
-            "demand has no 'demand_id' column; build it with the coverage.demand readers "
-            "(read_demand, demand_from_polygons, ...)."
-        )
-    out = demand.copy()
-    if "group" not in out.columns:
-        out["group"] = "residents"
-    out = validate_demand(out)
-    if "estimate" not in out.columns:
-        out["estimate"] = False
-    out["demand_id"] = out["demand_id"].astype(str)
-    out["group"] = out["group"].astype(str)
-    out.attrs = dict(demand.attrs)
-    return out
-
-
-def _check_overlap_with_network(units: gpd.GeoDataFrame, ok: BoolArray) -> None:
-    if len(units) and not ok.any():
-        raise CoverageInputError(
-            "no demand unit lies near the network: the demand is for another area, or in another "
-            "CRS. Check its coordinates (lon/lat swapped?) and CRS."
-        )
-    bad = np.flatnonzero(~ok)
-    if bad.size:
-        ids = units["demand_id"].to_numpy()[bad]
-        pop = float(units["population"].to_numpy()[bad].sum())
-        warn(
-            f"{bad.size} demand unit(s) ({pop:,.0f} people) are too far from any walkable street "
-            f"and are counted as unreachable: {list(map(str, ids[:10]))}"
-            f"{' ...' if bad.size > 10 else ''}.",
-            stacklevel=3,
-        )
 
 
 def _check_totals(demand: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:

@@ -338,12 +338,11 @@ def _assess(
         return assess_coverage(
             net,
             halls,
-            before.units[_demand_columns(before.units)],
+            before.demand if before.demand is not None else before.units[_demand_columns(before.units)],
             **options,
             max_snap_m=max_snap_m,
             areas=areas,
             area_name_col=area_name_col,
-            unit_snap=before.unit_snap,
         )
 
 

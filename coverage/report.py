@@ -59,7 +59,7 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: s
 
         boundary = None
         if sc["demand"]["area_file"] is not None:
-            from .pipeline import _filtered
+            from .loaders import _filtered
 
             boundary = _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
         m = coverage_map(

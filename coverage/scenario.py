@@ -25,7 +25,7 @@ from . import _defaults as defaults
 from ._data import find_data
 from ._errors import CoverageInputError
 from ._validate import Radii, as_radii
-from .scenario_schema import SCHEMA, Key, check_value
+from .scenario_schema import MAX_SERVICES, SCHEMA, SERVICE_SCHEMA, Key, check_value
 
 __all__ = ["SCHEMA", "Key", "Scenario", "default_data_dir", "load_scenario", "load_scenario_text"]
 
@@ -42,6 +42,7 @@ class Scenario:
 
     path: Path
     values: dict[str, dict[str, Any]]
+    services: tuple[dict[str, Any], ...] = ()
 
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.values[section]
@@ -134,6 +135,8 @@ def validate(raw: dict[str, Any], *, path: Path, data_dir: str | os.PathLike[str
     """Validate a scenario given as a dictionary (the parsed TOML)."""
     if not isinstance(raw, dict):
         raise CoverageInputError(f"{path}: a scenario is a table of keys and sections.")
+    raw = dict(raw)
+    services = _check_services(path, raw.pop("services", None))
     for key, value in raw.items():
         if isinstance(value, dict) and key not in SCHEMA:
             raise CoverageInputError(f"{path}: unknown section [{key}]{_hint(key, list(SCHEMA))}.")
@@ -146,7 +149,30 @@ def validate(raw: dict[str, Any], *, path: Path, data_dir: str | os.PathLike[str
     _check_consistency(path, values)
     data = Path(data_dir) if data_dir is not None else None
     _resolve_paths(path, values, data)
-    return Scenario(path=path, values=values)
+    for i, svc in enumerate(services, start=1):
+        _resolve_paths(path, {f"[services]] #{i}": svc}, data, {f"[services]] #{i}": ("file",)})
+    return Scenario(path=path, values=values, services=tuple(services))
+
+
+def _check_services(path: Path, value: Any) -> list[dict[str, Any]]:
+    """Validate the ``[[services]]`` entries (each a table with the keys of ``SERVICE_SCHEMA``)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise CoverageInputError(f"{path}: services should be [[services]] tables, one per kind of facility.")
+    if len(value) > MAX_SERVICES:
+        raise CoverageInputError(f"{path}: {len(value)} services; at most {MAX_SERVICES} in one scenario.")
+    out = []
+    for i, entry in enumerate(value, start=1):
+        svc = _check_section(path, "services", entry, SERVICE_SCHEMA, where=f"[[services]] #{i} ")
+        if svc["radius_m"] is not None and svc["minutes"] is not None:
+            raise CoverageInputError(f"{path}: [[services]] #{i}: give radius_m or minutes, not both.")
+        out.append(svc)
+    keys = [s["key"] for s in out]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise CoverageInputError(f"{path}: [[services]] keys must be unique; {dup} appear twice.")
+    return out
 
 
 def _hint(key: str, options: list[str]) -> str:
@@ -154,8 +180,10 @@ def _hint(key: str, options: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(o for o in options if o)}"
 
 
-def _check_section(path: Path, section: str, given: dict[str, Any], spec: dict[str, Key]) -> dict[str, Any]:
-    where = f"[{section}] " if section else ""
+def _check_section(
+    path: Path, section: str, given: dict[str, Any], spec: dict[str, Key], where: str = ""
+) -> dict[str, Any]:
+    where = where or (f"[{section}] " if section else "")
     for key in given:
         if key not in spec:
             raise CoverageInputError(f"{path}: unknown key {where}{key}{_hint(key, list(spec))}.")
@@ -252,12 +280,15 @@ _PATH_KEYS = {
     "halls": ("file",),
     "demand": ("file", "area_file"),
     "areas": ("file",),
+    "communities": ("file",),
     "plan": ("candidate_file", "exclude_file"),
 }
 
 
-def _resolve_paths(path: Path, v: dict[str, dict[str, Any]], data: Path | None) -> None:
-    for section, keys in _PATH_KEYS.items():
+def _resolve_paths(
+    path: Path, v: dict[str, dict[str, Any]], data: Path | None, path_keys: dict[str, tuple[str, ...]] | None = None
+) -> None:
+    for section, keys in (path_keys or _PATH_KEYS).items():
         for key in keys:
             value = v[section][key]
             if value is None:

@@ -118,11 +118,32 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "method": Key("choice", False, "exact", "exact (MILP, HiGHS) or greedy", ("exact", "greedy")),
         "time_limit_s": Key("seconds", False, defaults.DEFAULT_TIME_LIMIT_S, "solver time limit per model"),
     },
+    "communities": {
+        "file": Key("path", False, None, "community polygons (社区), the finer level of the tables"),
+        "name_col": Key("str", False, None, "column naming each community"),
+    },
     "map": {
         "lang": Key("choice", False, "zh", "labels", ("zh", "en")),
         "offline": Key("bool", False, True, "inline Leaflet so the HTML needs no network"),
     },
 }
+
+SERVICE_SCHEMA: dict[str, Key] = {
+    "key": Key("str", True, None, "short ASCII name used in column names, e.g. 'health'"),
+    "name": Key("text", False, "", "display name, e.g. 社区健康服务中心"),
+    "file": Key("path", True, None, "file of the service's sites (CSV, GeoJSON, GeoPackage, JSON records)"),
+    "crs": Key("str", False, "EPSG:4326", "CRS of the coordinates: EPSG code, 'gcj02' or 'bd09'"),
+    "id_col": Key("str", False, None, "unique id column"),
+    "name_col": Key("str", False, None, "display name column"),
+    "lon_col": Key("str", False, None, "longitude column of a table"),
+    "lat_col": Key("str", False, None, "latitude column of a table"),
+    "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
+    "radius_m": Key("distance", False, None, "walking distance in metres that counts as within reach"),
+    "minutes": Key("minutes", False, None, "walking time that counts as within reach (instead of radius_m)"),
+}
+"""Keys of each ``[[services]]`` entry: one kind of facility with its own sites and threshold."""
+
+MAX_SERVICES = 30
 
 _MAX_TEXT = 2_000
 _MAX_LIST = 50

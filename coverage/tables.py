@@ -7,10 +7,12 @@ tables agree with each other exactly.
 
 from __future__ import annotations
 
+import difflib
+
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-import pyproj
 
 from ._errors import CoverageInputError
 from ._types import IntArray
@@ -142,37 +144,64 @@ def guess_name_column(frame: pd.DataFrame) -> str | None:
     return None
 
 
-def areas_table(
-    units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, name_col: str | None, crs: pyproj.CRS
-) -> pd.DataFrame:
-    """Tabulate population by status and the circle's claim per area polygon and group.
+OUTSIDE = "(outside the areas)"
+"""Area name of units that lie in no area polygon."""
 
-    A unit on a border between two areas counts in the first (lowest index);
-    units in no area are listed as ``(outside the areas)``.
+
+def area_names(
+    units: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, name_col: str | None, *, what: str = "areas"
+) -> npt.NDArray[np.object_]:
+    """Name of the area polygon each unit lies in (the first, lowest index, on a shared border).
+
+    Units in no area get ``"(outside the areas)"``. ``name_col`` defaults to
+    the first text column of ``areas``, else ``area-0``, ``area-1`` ...
     """
     if areas.crs is None:
-        raise CoverageInputError("areas have no CRS; set it with .set_crs('EPSG:4326').")
-    polys = areas.to_crs(crs).reset_index(drop=True)
+        raise CoverageInputError(f"{what} have no CRS; set it with .set_crs('EPSG:4326').")
+    polys = areas.to_crs(units.crs).reset_index(drop=True)
     if name_col is None:
         name_col = guess_name_column(polys)
     elif name_col not in polys.columns:
-        raise CoverageInputError(f"areas have no column {name_col!r}; columns are {list(polys.columns)}.")
-    names = polys[name_col].astype(str) if name_col else pd.Series([f"area-{i}" for i in range(len(polys))])
-    joined = gpd.sjoin(
-        units[["group", "population", "status", "circle_covered", "geometry"]],
-        polys[[polys.geometry.name]],
-        how="left",
-        predicate="within",
+        close = difflib.get_close_matches(name_col, [str(c) for c in polys.columns], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; columns are {list(polys.columns)[:20]}."
+        raise CoverageInputError(f"{what} have no column {name_col!r}{hint}")
+    names = (
+        polys[name_col].astype(str).to_numpy(dtype=object)
+        if name_col
+        else np.array([f"area-{i}" for i in range(len(polys))], dtype=object)
     )
-    joined = joined[~joined.index.duplicated(keep="first")]
-    area = joined["index_right"].map(lambda i: names.iloc[int(i)] if pd.notna(i) else "(outside the areas)")
+    joined = gpd.sjoin(units[[units.geometry.name]], polys[[polys.geometry.name]], how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")].reindex(units.index)
+    idx = joined["index_right"].to_numpy(dtype=np.float64)
+    out = np.full(len(units), OUTSIDE, dtype=object)
+    has = np.isfinite(idx)
+    out[has] = names[idx[has].astype(np.int64)]
+    return out
+
+
+def areas_table(units: pd.DataFrame, area_col: str) -> pd.DataFrame:
+    """Tabulate population by status and the circle's claim per area and group.
+
+    Parameters
+    ----------
+    units : DataFrame
+        The per-unit table with the area name of each unit in ``area_col``.
+    area_col : str
+        Column naming each unit's area (see :func:`area_names`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area``, ``group``, population per status, ``total``,
+        ``circle_covered``, ``covered_share``, ``circle_share``.
+    """
     frame = pd.DataFrame(
         {
-            "area": area.to_numpy(),
-            "group": joined["group"].to_numpy(),
-            "status": joined["status"].astype(str).to_numpy(),
-            "population": joined["population"].to_numpy(),
-            "circle": joined["population"].to_numpy() * joined["circle_covered"].to_numpy(),
+            "area": units[area_col].astype(str).to_numpy(),
+            "group": units["group"].to_numpy(),
+            "status": units["status"].astype(str).to_numpy(),
+            "population": units["population"].to_numpy(),
+            "circle": units["population"].to_numpy() * units["circle_covered"].to_numpy(),
         }
     )
     table = frame.pivot_table(
