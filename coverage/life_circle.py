@@ -21,21 +21,26 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._errors import CoverageInputError, warn
 from ._validate import as_distance, as_share
+
+# Adapters from the assessments, re-exported here (defined in life_circle_inputs).
+from .life_circle_inputs import residents_from_assessments, residents_from_services
 from .standards import Standard, load_standard
 
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from .assess import CoverageResult
-
-__all__ = ["FAIL", "NO_DATA", "PASS", "LifeCircleCheck", "check_life_circle", "residents_from_assessments"]
+__all__ = [
+    "FAIL",
+    "NO_DATA",
+    "PASS",
+    "LifeCircleCheck",
+    "check_life_circle",
+    "residents_from_assessments",
+    "residents_from_services",
+]
 
 PASS = "达标"
 """Status of a facility type or tier that meets the standard."""
@@ -424,80 +429,3 @@ def _tier_table(fac: pd.DataFrame, std: Standard, tiers: list[str], include_opti
                 }
             )
     return pd.DataFrame(rows)
-
-
-def residents_from_assessments(
-    assessments: Mapping[str, CoverageResult],
-    *,
-    communities: gpd.GeoDataFrame | None = None,
-    community_name_col: str | None = None,
-    subdistricts: gpd.GeoDataFrame | None = None,
-    subdistrict_name_col: str | None = None,
-) -> pd.DataFrame:
-    """Build the residents frame of :func:`check_life_circle` from one assessment per facility type.
-
-    Parameters
-    ----------
-    assessments : mapping
-        Facility key of the standard -> :class:`coverage.assess.CoverageResult`
-        of the sites of that type, all run on the same demand units.
-    communities, subdistricts : GeoDataFrame, optional
-        Area polygons; each unit gets the name of the polygon it lies in
-        (the first one on a shared border; missing outside every polygon).
-    community_name_col, subdistrict_name_col : str, optional
-        Column naming each polygon (default: the first text column).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``demand_id``, ``group``, ``population``, ``community`` and
-        ``subdistrict`` (when polygons are given), and one distance column per
-        facility key (metres, inf where unreachable) and ``<key>_covered``
-        (True where the assessment counted the unit covered, at its own
-        threshold and the group's walking speed).
-    """
-    if not assessments:
-        raise CoverageInputError("give at least one assessment: {facility key: CoverageResult}.")
-    keys = list(assessments)
-    first = assessments[keys[0]].units
-    out = pd.DataFrame(
-        {
-            "demand_id": first["demand_id"].astype(str).to_numpy(),
-            "group": first["group"].astype(str).to_numpy(),
-            "population": first["population"].to_numpy(dtype=np.float64),
-        }
-    )
-    for key in keys:
-        units = assessments[key].units
-        same = len(units) == len(first) and (units["demand_id"].astype(str).to_numpy() == out["demand_id"]).all()
-        if not same or not (units["group"].astype(str).to_numpy() == out["group"]).all():
-            raise CoverageInputError(
-                f"assessment {key!r} was run on other demand units than {keys[0]!r}; "
-                "run every facility type on the same demand frame."
-            )
-        out[key] = units["distance_m"].to_numpy(dtype=np.float64)
-        out[f"{key}_covered"] = (units["status"].astype(str) == "covered").to_numpy()
-    for level, polys, col in (
-        ("community", communities, community_name_col),
-        ("subdistrict", subdistricts, subdistrict_name_col),
-    ):
-        if polys is not None:
-            out[level] = _area_names(first, polys, col, level)
-    return out
-
-
-def _area_names(units: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, name_col: str | None, level: str) -> np.ndarray:
-    import geopandas as gpd
-
-    from .tables import guess_name_column
-
-    if polys.crs is None:
-        raise CoverageInputError(f"{level} polygons have no CRS; set it with .set_crs('EPSG:4326').")
-    polys = polys.to_crs(units.crs).reset_index(drop=True)
-    col = name_col or guess_name_column(polys)
-    if col is None or col not in polys.columns:
-        raise CoverageInputError(f"{level} polygons: name the column holding their names ({level}_name_col=...).")
-    points = gpd.GeoDataFrame(geometry=units.geometry.reset_index(drop=True), crs=units.crs)
-    joined = gpd.sjoin(points, polys[[col, polys.geometry.name]], how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return np.array([None if pd.isna(v) else str(v) for v in joined[col]], dtype=object)

@@ -282,3 +282,24 @@ def test_residents_from_assessments_joins_areas_and_checks_units():
     other.units["demand_id"] = ["x", "y", "z"]
     with pytest.raises(CoverageInputError, match="other demand units"):
         residents_from_assessments({"kindergarten": runs["kindergarten"], "nursery": other})
+
+
+def test_residents_from_services_uses_distances_and_status():
+    from types import SimpleNamespace
+
+    from coverage.life_circle import residents_from_services
+
+    base = _fake_assessment([100.0, 400.0, np.inf], ["covered", "uncovered", "unreachable"]).units
+    units = base.drop(columns=["distance_m", "status"]).assign(
+        kindergarten_m=[100.0, 400.0, np.inf],
+        kindergarten_status=["covered", "covered", "unreachable"],  # e.g. a 500 m service threshold
+        community=["A", "A", "B"],
+    )
+    result = SimpleNamespace(units=units, services=(SimpleNamespace(key="kindergarten"),))
+    frame = residents_from_services(result)
+    assert frame["community"].tolist() == ["A", "A", "B"]
+    by_radius = check_life_circle(frame, {"kindergarten": "kindergarten"}, subdistrict_col=None, tiers=["5min"])
+    by_status = check_life_circle(frame, {"kindergarten": "kindergarten_covered"}, subdistrict_col=None, tiers=["5min"])
+    pick = "level == 'community' and area == 'A' and facility == 'kindergarten'"
+    assert by_radius.facilities.query(pick)["share"].item() == pytest.approx(1 / 3)  # 300 m of the standard
+    assert by_status.facilities.query(pick)["share"].item() == 1.0  # the service's own threshold
