@@ -55,7 +55,7 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,7 +67,12 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from coverage._coords import LAT_NAMES, LON_NAMES, geometry_in_crs, points_from_columns
+from coverage._defaults import DEFAULT_DEMAND_SPACING_M, MAX_BLOCK_CELLS, MIN_SPACING_M
 from coverage._errors import CoverageInputError, CoverageWarning, EstimateWarning
+from coverage._rows import RowRef, resolve_column
+from coverage._tabular import read_table
+from coverage._validate import as_distance, check_memory
 from coverage.network import WalkNetwork
 
 __all__ = [
@@ -232,6 +237,9 @@ _SPREAD_NOTE = (
 )
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _REL_TOL = 1e-9
+# Memory per demand unit while spreading (measured about 360 B of Python objects
+# at the peak, plus the GEOS point): used for the estimate before allocating.
+_BYTES_PER_UNIT = 600
 
 
 # ---------------------------------------------------------------------------
@@ -262,12 +270,13 @@ def _where(source_name: str | None) -> str:
     return f" in {source_name}" if source_name else ""
 
 
-def _ids_as_str(values: pd.Series, *, what: str) -> npt.NDArray[np.object_]:
+def _ids_as_str(values: pd.Series, *, what: str, rows: RowRef | None = None) -> npt.NDArray[np.object_]:
     """Return ids as an object array of str; whole floats print without '.0'."""
-    if values.isna().any():
-        rows = np.flatnonzero(values.isna().to_numpy())
+    empty = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        rows = rows or RowRef.for_frame(values.to_frame(), what)
         raise CoverageInputError(
-            f"{what}: {rows.size:,} rows have no id (rows {_few(rows.tolist())}); "
+            f"{what}: {int(empty.sum()):,} rows have no id ({rows.describe(empty)}); "
             "fill the id column or pass id_col=None to use row numbers."
         )
     if pd.api.types.is_float_dtype(values.dtype):
@@ -282,9 +291,9 @@ def _check_group(group: str) -> None:
         raise CoverageInputError(f"group must be a non-empty string such as 'residents', got {group!r}.")
 
 
-def _check_spacing(spacing_m: float) -> None:
-    if not (isinstance(spacing_m, int | float) and math.isfinite(spacing_m) and spacing_m > 0):
-        raise CoverageInputError(f"spacing_m must be a positive number of metres, got {spacing_m!r}.")
+def _check_spacing(spacing_m: float, *, name: str = "spacing_m") -> float:
+    """Validate a spacing of points along streets (at least :data:`MIN_SPACING_M`)."""
+    return as_distance(spacing_m, name=name, minimum=MIN_SPACING_M, example="50")
 
 
 def _str_series(values: npt.ArrayLike) -> pd.Series:
@@ -377,15 +386,10 @@ def _utm_crs(lon: float, lat: float) -> pyproj.CRS:
 
 
 def _population_values(
-    frame: pd.DataFrame, column: str, ids: npt.NDArray[np.object_], *, where: str
+    frame: pd.DataFrame, column: str, which: Callable[[npt.NDArray[np.bool_]], str], *, where: str, label: str
 ) -> npt.NDArray[np.float64]:
     """Return the population column as float64, raising on any unusable value."""
-    if column not in frame.columns:
-        raise CoverageInputError(
-            f"no population column {column!r}{where}; the columns are "
-            f"{_few([c for c in frame.columns if c != 'geometry'], 30)}. "
-            "Pass population_col= with the right name."
-        )
+    column = str(resolve_column(list(frame.columns), column, key="population_col", label=label, what="population"))
     raw = frame[column]
     if pd.api.types.is_bool_dtype(raw.dtype):
         raise CoverageInputError(
@@ -396,29 +400,29 @@ def _population_values(
     missing = raw.isna().to_numpy()
     bad_text = values.isna().to_numpy() & ~missing
     if bad_text.any():
-        sample = [f"{i}: {v!r}" for i, v in zip(ids[bad_text], raw.to_numpy()[bad_text], strict=True)]
+        sample = [repr(v) for v in raw.to_numpy()[bad_text]]
         raise CoverageInputError(
             f"population column {column!r}{where} has {int(bad_text.sum()):,} non-numeric "
-            f"values (id: value) {_few(sample, quote=False)}; clean them to plain numbers "
+            f"values {_few(sample, quote=False)} in {which(bad_text)}; clean them to plain numbers "
             "(no thousands separators or text)."
         )
     arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if missing.any():
         raise CoverageInputError(
             f"population column {column!r}{where} is empty (NaN) for {int(missing.sum()):,} "
-            f"rows, ids {_few(ids[missing].tolist())}; fill them (0 if nobody lives there)."
+            f"rows, {which(missing)}; fill them (0 if nobody lives there)."
         )
     infinite = ~np.isfinite(arr)
     if infinite.any():
         raise CoverageInputError(
             f"population column {column!r}{where} is infinite for {int(infinite.sum()):,} "
-            f"rows, ids {_few(ids[infinite].tolist())}; fix those values."
+            f"rows, {which(infinite)}; fix those values."
         )
     negative = arr < 0
     if negative.any():
         raise CoverageInputError(
             f"population column {column!r}{where} is negative for {int(negative.sum()):,} "
-            f"rows, ids {_few(ids[negative].tolist())}; a population must be >= 0."
+            f"rows, {which(negative)}; a population must be >= 0."
         )
     if not (arr > 0).any():
         raise CoverageInputError(
@@ -460,8 +464,13 @@ def _validate(
     id_col: str | None,
     group_col: str | None,
     source_name: str | None,
+    rows: RowRef | None = None,
 ) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.object_], npt.NDArray[np.float64]]:
-    """Validate a demand or polygon frame; return a clean copy, its str ids and population."""
+    """Validate a demand or polygon frame; return a clean copy, its str ids and population.
+
+    Rows are named by id when ``id_col`` is given, else as ``rows`` counts
+    them (spreadsheet rows for a CSV; index labels for a frame).
+    """
     where = _where(source_name)
     what = source_name or "the demand frame"
     if not isinstance(gdf, gpd.GeoDataFrame):
@@ -472,17 +481,18 @@ def _validate(
     if len(gdf) == 0:
         raise CoverageInputError(f"{what} has no rows; there is no demand to count.")
     _crs_of(gdf, what)
+    rows = rows if rows is not None else RowRef.for_frame(gdf, what)
     if id_col is None:
         ids = np.array([str(i) for i in range(len(gdf))], dtype=object)
     else:
-        if id_col not in gdf.columns:
-            raise CoverageInputError(
-                f"no id column {id_col!r}{where}; the columns are "
-                f"{_few([c for c in gdf.columns if c != 'geometry'], 30)}. Pass id_col= "
-                "with the right name, or id_col=None to use row numbers."
-            )
-        ids = _ids_as_str(gdf[id_col], what=what)
-    population = _population_values(gdf, population_col, ids, where=where)
+        id_col = resolve_column(list(gdf.columns), id_col, key="id_col", label=what, what="id")
+        ids = _ids_as_str(gdf[id_col], what=what, rows=rows)
+
+    def which(mask: npt.NDArray[np.bool_]) -> str:
+        return f"ids {_few(ids[mask].tolist())}" if id_col is not None else rows.describe(mask)
+
+    population = _population_values(gdf, population_col, which, where=where, label=what)
+    population_col = str(resolve_column(list(gdf.columns), population_col, key="population_col", label=what))
 
     groups = (
         gdf[group_col].astype(str).to_numpy(dtype=object)
@@ -496,16 +506,16 @@ def _validate(
         raise CoverageInputError(
             f"{len(dup_ids):,} ids appear more than once{where}"
             f"{' within a group' if group_col is not None and group_col in gdf.columns else ''}:"
-            f" {_few(dup_ids)}; ids must be unique. Fix the id column or pass id_col=None "
-            "to number the rows."
+            f" {_few(dup_ids)} ({rows.describe(np.asarray(dup))}); ids must be unique. Fix the id "
+            "column or pass id_col=None to number the rows."
         )
 
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         raise CoverageInputError(
-            f"{int(missing.sum()):,} rows{where} have no geometry (missing or empty), ids "
-            f"{_few(ids[missing].tolist())}; give them a location or remove them."
+            f"{int(missing.sum()):,} rows{where} have no geometry (missing or empty), "
+            f"{which(missing)}; give them a location or remove them."
         )
     types = shapely.get_type_id(geoms)
     # 0 Point, 3 Polygon, 6 MultiPolygon
@@ -521,8 +531,8 @@ def _validate(
         }
         raise CoverageInputError(
             f"{int(wrong.sum()):,} rows{where} are not points or polygons "
-            f"({', '.join(f'{n} {names.get(k, k)}' for k, n in kinds.items())}), ids "
-            f"{_few(ids[wrong].tolist())}; demand must be Points or (Multi)Polygons. "
+            f"({', '.join(f'{n} {names.get(k, k)}' for k, n in kinds.items())}), "
+            f"{which(wrong)}; demand must be Points or (Multi)Polygons. "
             "Split MultiPoints with .explode() and share their population first."
         )
     invalid = ~shapely.is_valid(geoms)
@@ -530,21 +540,22 @@ def _validate(
     if bad_points.any():
         raise CoverageInputError(
             f"{int(bad_points.sum()):,} points{where} have invalid coordinates (NaN or "
-            f"infinite), ids {_few(ids[bad_points].tolist())}; fix their coordinates."
+            f"infinite), {which(bad_points)}; fix their coordinates."
         )
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         still_bad = shapely.is_empty(fixed) | ~np.isin(shapely.get_type_id(fixed), (3, 6))
         if still_bad.any():
-            bad_ids = ids[invalid][still_bad]
+            unrepaired = np.zeros(len(geoms), dtype=bool)
+            unrepaired[np.flatnonzero(invalid)[still_bad]] = True
             raise CoverageInputError(
-                f"{bad_ids.size:,} polygons{where} are invalid and could not be repaired into "
-                f"areas (they collapse to lines or points), ids {_few(bad_ids.tolist())}; "
+                f"{int(still_bad.sum()):,} polygons{where} are invalid and could not be repaired into "
+                f"areas (they collapse to lines or points), {which(unrepaired)}; "
                 "fix their geometry in a GIS."
             )
         _warn(
             f"{int(invalid.sum()):,} invalid polygons{where} were repaired with "
-            f"shapely.make_valid, ids {_few(ids[invalid].tolist())}; check them."
+            f"shapely.make_valid, {which(invalid)}; check them."
         )
         geoms = geoms.copy()
         geoms[invalid] = fixed
@@ -709,8 +720,12 @@ def _clip_convex(
     d = p1 - p0
     num = np.einsum("spk,spk->sp", normal[poly], p0[:, None, :] - start[poly])
     den = np.einsum("spk,sk->sp", normal[poly], d)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = -num / den
+    # t = -num / den, computed only where |t| <= 1: a denormal segment (5e-324 m) would overflow,
+    # and any |t| > 1 acts exactly like +-2 in the clamps below (entering after the end, leaving
+    # before the start, or a bound outside [0, 1] that the clamps ignore).
+    exact = (den != 0) & (np.abs(num) <= np.abs(den))
+    t = np.where(np.signbit(num) == np.signbit(den), -2.0, 2.0)
+    np.divide(-num, den, out=t, where=exact)
     t0 = np.max(np.where(den > 0, t, 0.0), axis=1, initial=0.0)
     t1 = np.min(np.where(den < 0, t, 1.0), axis=1, initial=1.0)
     outside = ((den == 0) & (num < 0)).any(axis=1)
@@ -755,9 +770,15 @@ def _clip_lines(
     owners = [np.flatnonzero(inside)]
     if convex.any():
         pairs = np.flatnonzero(convex)
-        clipped, pair_of = _clip_convex(areas, parts, area_idx[pairs], line_idx[pairs])
-        chunks.append(clipped)
-        owners.append(pairs[pair_of])
+        # Blocks of pairs keep the (segments x polygon edges) arrays of _clip_convex bounded.
+        n_edges = int(shapely.get_num_coordinates(areas).max())
+        segments = shapely.get_num_coordinates(parts[line_idx[pairs]]) - 1
+        block = np.cumsum(segments) * n_edges // MAX_BLOCK_CELLS
+        for b in np.unique(block):
+            sub = pairs[block == b]
+            clipped, pair_of = _clip_convex(areas, parts, area_idx[sub], line_idx[sub])
+            chunks.append(clipped)
+            owners.append(sub[pair_of])
     if other.any():
         pairs = np.flatnonzero(other)
         cut = np.asarray(shapely.intersection(parts[line_idx[pairs]], areas[area_idx[pairs]]), dtype=object)
@@ -801,11 +822,22 @@ def _points_along(
     target = cum[first_xy[line_of]] + (k + 0.5) * step
     pos = np.searchsorted(cum, target, side="right") - 1
     pos = np.clip(pos, first_xy[line_of], first_xy[line_of] + counts[line_of] - 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(seg[pos] > 0, (target - cum[pos]) / seg[pos], 0.0)
-    frac = np.clip(frac, 0.0, 1.0)
+    # The distance into the segment is clamped to [0, seg] before dividing, so that rounding
+    # past the end of a denormal segment cannot overflow (hypothesis found a 5e-324 m one).
+    into = np.clip(target - cum[pos], 0.0, seg[pos])
+    frac = np.divide(into, seg[pos], out=np.zeros_like(into), where=seg[pos] > 0)
     at = xy[pos] + frac[:, None] * (xy[pos + 1] - xy[pos])
     return np.asarray(shapely.points(at), dtype=object), line_of, step
+
+
+def _check_points_memory(lines: npt.NDArray[np.object_], spacing_m: float) -> None:
+    """Refuse to place more points along ``lines`` than the memory limit allows, naming ``spacing_m``."""
+    n = float(np.maximum(1.0, np.rint(shapely.length(lines) / spacing_m)).sum()) if lines.size else 0.0
+    check_memory(
+        n * _BYTES_PER_UNIT,
+        what=f"spreading people over the streets at spacing_m={spacing_m:g} ({n:,.0f} demand points)",
+        setting="spacing_m",
+    )
 
 
 def _share(
@@ -815,7 +847,9 @@ def _share(
 ) -> npt.NDArray[np.float64]:
     """Share ``totals[owner]`` among the units of each owner in proportion to weights."""
     sums = np.bincount(owner, weights=weights, minlength=totals.size)
-    return np.asarray(totals[owner] * weights / sums[owner], dtype=np.float64)
+    # The ratio first: weights / sums is in [0, 1] even for denormal street lengths, where
+    # totals * weights would underflow and lose people.
+    return np.asarray(totals[owner] * (weights / sums[owner]), dtype=np.float64)
 
 
 def _numbered(source: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
@@ -909,7 +943,7 @@ def demand_from_polygons(
 
     """
     _check_group(group)
-    _check_spacing(spacing_m)
+    spacing_m = _check_spacing(spacing_m)
     if method not in ("streets", "centroid"):
         raise CoverageInputError(f"method must be 'streets' or 'centroid', got {method!r}.")
     if method == "streets" and edges is None:
@@ -975,6 +1009,7 @@ def _polygons_to_units(
     # Only polygons with people are spread; empty polygons keep one zero unit.
     spread = population[area_of] > 0
     pieces, area_of = pieces[spread], area_of[spread]
+    _check_points_memory(pieces, spacing_m)
     points, piece_of, metres = _points_along(pieces, spacing_m)
     unit_area = area_of[piece_of]
     has_street = np.zeros(len(clean), dtype=bool)
@@ -1035,58 +1070,40 @@ def _polygons_to_units(
 # ---------------------------------------------------------------------------
 
 
-def _read_table(path: Path, *, layer: str | int | None) -> pd.DataFrame | gpd.GeoDataFrame:
-    if not path.exists():
-        raise CoverageInputError(f"demand file {path} does not exist; check the path.")
-    if path.suffix.lower() in {".csv", ".txt", ".tsv"}:
-        sep = "\t" if path.suffix.lower() == ".tsv" else ","
-        try:
-            return pd.read_csv(path, sep=sep)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise CoverageInputError(f"cannot read {path} as CSV: {exc}") from exc
-    import pyogrio
-
-    try:
-        layers = pyogrio.list_layers(path)
-    except Exception as exc:
+def _frame_of(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    id_col: str | None,
+    lon_col: str | None,
+    lat_col: str | None,
+    crs: Any,
+    layer: str | int | None,
+    encoding: str | None,
+) -> tuple[gpd.GeoDataFrame, RowRef]:
+    """Read a demand source into a geometry frame with a settled CRS, and its row naming."""
+    if isinstance(source, gpd.GeoDataFrame):
+        label = "the demand GeoDataFrame"
+    elif isinstance(source, pd.DataFrame):
+        label = "the demand DataFrame"
+    elif isinstance(source, str | os.PathLike):
+        label = str(source)
+    else:
         raise CoverageInputError(
-            f"cannot read {path}: {exc}. Use CSV (lon/lat columns), GeoJSON or GeoPackage."
-        ) from exc
-    if layer is None and len(layers) > 1:
-        raise CoverageInputError(
-            f"{path} holds {len(layers)} layers ({_few([str(n) for n in layers[:, 0]])}); pass layer= to choose one."
+            f"source must be a file path, DataFrame or GeoDataFrame, got {type(source).__name__}."
         )
-    return gpd.read_file(path, layer=layer)
-
-
-def _points_from_table(
-    table: pd.DataFrame, *, lon_col: str, lat_col: str, crs: Any, source_name: str
-) -> gpd.GeoDataFrame:
-    for col in (lon_col, lat_col):
-        if col not in table.columns:
-            raise CoverageInputError(
-                f"{source_name} has no coordinate column {col!r}; the columns are "
-                f"{_few(list(table.columns), 30)}. Pass lon_col= and lat_col=."
-            )
-    x = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    y = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~(np.isfinite(x) & np.isfinite(y))
-    if bad.any():
-        raise CoverageInputError(
-            f"{source_name}: {int(bad.sum()):,} rows have a missing or non-numeric "
-            f"{lon_col}/{lat_col} (rows {_few(np.flatnonzero(bad).tolist())}, counting data "
-            "rows from 0); fill or remove them."
-        )
-    crs_obj = pyproj.CRS.from_user_input(crs)
-    if crs_obj.is_geographic:
-        out = (np.abs(y) > 90) | (np.abs(x) > 180)
-        if out.any():
-            raise CoverageInputError(
-                f"{source_name}: {int(out.sum()):,} rows have longitude/latitude out of range "
-                f"(rows {_few(np.flatnonzero(out).tolist())}); are {lon_col!r} and {lat_col!r} "
-                f"swapped, or are the coordinates projected (then pass crs=)?"
-            )
-    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(x, y), crs=crs_obj)
+    table = read_table(source, label=label, layer=layer, encoding=encoding, text_columns=[id_col])
+    frame = table.frame
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        for key, value in (("lon_col", lon_col), ("lat_col", lat_col)):
+            if value is not None:
+                raise CoverageInputError(
+                    f"{label}: {key}={value!r} applies to tables with coordinate columns; this source has "
+                    f"geometry, which is used. Remove {key}."
+                )
+        gdf = geometry_in_crs(frame, rows=table.rows, crs=crs, crs_implied=table.crs_implied)
+    else:
+        gdf = points_from_columns(frame, rows=table.rows, lon_col=lon_col, lat_col=lat_col, crs=crs)
+    return gdf, table.rows
 
 
 def read_demand(
@@ -1094,34 +1111,44 @@ def read_demand(
     *,
     population_col: str = "population",
     id_col: str | None = None,
-    lon_col: str = "lon",
-    lat_col: str = "lat",
-    crs: Any = "EPSG:4326",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    crs: Any = None,
     group: str = "residents",
     layer: str | int | None = None,
+    encoding: str | None = None,
     edges: gpd.GeoDataFrame | WalkNetwork | None = None,
-    spacing_m: float = 50.0,
+    spacing_m: float = DEFAULT_DEMAND_SPACING_M,
 ) -> gpd.GeoDataFrame:
     """Read demand points (or polygons) from a file or frame.
 
     Parameters
     ----------
     source
-        A CSV file (points from ``lon_col``/``lat_col``), a GeoJSON, GeoPackage or
-        other OGR file, a GeoDataFrame, or a DataFrame with lon/lat columns.
+        A CSV file (points from ``lon_col``/``lat_col``; ``,`` ``;`` or tab
+        delimited; UTF-8, GBK or Latin-1), a GeoJSON, GeoPackage, FlatGeobuf
+        or Shapefile, a JSON list of records, a GeoDataFrame, or a DataFrame
+        with lon/lat columns. Files are read with
+        :func:`coverage._tabular.read_table` (regular files only, bounded size).
     population_col
-        Column with the number of people per row.
+        Column with the number of people per row (exact name; a misspelt one
+        is an error with a "did you mean").
     id_col
         Column with unique row ids; ``None`` numbers the rows ``"0", "1", ...``.
     lon_col, lat_col
-        Coordinate columns of a CSV or DataFrame.
+        Coordinate columns of a table; guessed (``lon``/``lng``/``longitude``,
+        ``lat``/``latitude``, ...) when not given.
     crs
-        CRS of the CSV coordinates (ignored for files and GeoDataFrames, which
-        carry their own).
+        CRS of the coordinates: default WGS-84 for a table and the file's own
+        for a geometry file; ``"gcj02"`` and ``"bd09"`` (Chinese map
+        coordinates) are converted to WGS-84 as in :func:`coverage.sites.read_sites`;
+        a GeoJSON in metres needs its CRS here.
     group
         Group of the units.
     layer
         Layer of a multi-layer file (required when there are several).
+    encoding
+        Force the text encoding of a CSV/JSON file (detected otherwise).
     edges, spacing_m
         Street edges: polygons in the source are spread over them
         (``method="streets"`` of :func:`demand_from_polygons`); without edges
@@ -1130,15 +1157,18 @@ def read_demand(
     Returns
     -------
     geopandas.GeoDataFrame
-        Demand units (see the module docstring), in the source's CRS (the edges'
-        CRS for spread polygons). ``estimate`` comes from an ``estimate`` column
-        of the source when there is one, else False.
+        Demand units (see the module docstring), in the source's CRS (WGS-84
+        for lon/lat and converted GCJ-02/BD-09 tables; the edges' CRS for
+        spread polygons). ``estimate`` comes from an ``estimate`` column of
+        the source when there is one, else False.
 
     Raises
     ------
     CoverageInputError
-        For a missing file, several layers without ``layer=``, missing columns,
-        missing coordinates, or any problem :func:`validate_demand` finds.
+        For a missing or unreadable file, several layers without ``layer=``,
+        missing or misspelt columns, missing, non-numeric or out-of-range
+        coordinates (naming the rows: spreadsheet row numbers for a CSV, the
+        header being row 1), or any problem :func:`validate_demand` finds.
 
     Examples
     --------
@@ -1151,25 +1181,12 @@ def read_demand(
 
     """
     _check_group(group)
-    if isinstance(source, gpd.GeoDataFrame):
-        frame: gpd.GeoDataFrame = source
-        name = "the demand GeoDataFrame"
-    elif isinstance(source, pd.DataFrame):
-        name = "the demand DataFrame"
-        frame = _points_from_table(source, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name)
-    elif isinstance(source, str | os.PathLike):
-        path = Path(source)
-        name = str(path)
-        table = _read_table(path, layer=layer)
-        if isinstance(table, gpd.GeoDataFrame):
-            frame = table
-        else:
-            frame = _points_from_table(table, lon_col=lon_col, lat_col=lat_col, crs=crs, source_name=name)
-    else:
-        raise CoverageInputError(f"source must be a file path, DataFrame or GeoDataFrame, got {type(source).__name__}.")
-
+    frame, rows = _frame_of(
+        source, id_col=id_col, lon_col=lon_col, lat_col=lat_col, crs=crs, layer=layer, encoding=encoding
+    )
+    name = rows.label
     clean, ids, population = _validate(
-        frame, population_col=population_col, id_col=id_col, group_col=None, source_name=name
+        frame, population_col=population_col, id_col=id_col, group_col=None, source_name=name, rows=rows
     )
     geoms = np.asarray(clean.geometry.array, dtype=object)
     is_point = shapely.get_type_id(geoms) == 0
@@ -1192,7 +1209,7 @@ def read_demand(
             )
         )
     if not is_point.all():
-        _check_spacing(spacing_m)
+        spacing_m = _check_spacing(spacing_m)
         method: Literal["streets", "centroid"] = "streets" if edges is not None else "centroid"
         units = _polygons_to_units(
             clean.loc[~is_point],
@@ -1221,8 +1238,9 @@ def read_h3_hexagons(
     *,
     id_col: str = "id",
     population_col: str = "population",
-    lon_col: str = "lon",
-    lat_col: str = "lat",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     r"""Read a CSV of H3 cells with a population into hexagon polygons.
 
@@ -1230,13 +1248,17 @@ def read_h3_hexagons(
     ----------
     csv_path
         CSV with an H3 cell id column and a population column (other columns
-        are kept).
+        are kept). Read with :func:`coverage._tabular.read_table`.
     id_col
         Column with H3 cell ids (hex strings such as ``"89a901291abffff"``).
     population_col
         Column with the number of people per cell.
     lon_col, lat_col
-        Columns with a point per cell, used when the ids are not valid H3.
+        Columns with a point per cell, used when the ids are not valid H3 and
+        to check the cells; guessed (``lon``/``lat``, ...) when not given. A
+        name given must exist.
+    encoding
+        Force the text encoding (detected otherwise).
 
     Returns
     -------
@@ -1269,15 +1291,15 @@ def read_h3_hexagons(
     import h3
 
     path = Path(csv_path)
-    if not path.exists():
-        raise CoverageInputError(f"H3 file {path} does not exist; check the path.")
-    table = pd.read_csv(path, dtype={id_col: str})
-    if id_col not in table.columns:
-        raise CoverageInputError(
-            f"{path} has no H3 id column {id_col!r}; the columns are {_few(list(table.columns), 30)}. Pass id_col=."
-        )
-    cells = table[id_col].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    table = read_table(path, encoding=encoding, text_columns=[id_col])
+    name = table.label
+    id_col = str(resolve_column(list(table.frame.columns), id_col, key="id_col", label=name, what="H3 id"))
+    frame = table.frame
+    cells = frame[id_col].fillna("").astype(str).str.strip().to_numpy(dtype=object)
     valid = np.array([bool(c) and h3.is_valid_cell(c) for c in cells], dtype=bool)
+    columns = list(frame.columns)
+    lon_name = resolve_column(columns, lon_col, key="lon_col", label=name, guesses=LON_NAMES, required=False)
+    lat_name = resolve_column(columns, lat_col, key="lat_col", label=name, guesses=LAT_NAMES, required=False)
     if valid.all():
         rings = [[(lng, lat) for lat, lng in h3.cell_to_boundary(c)] for c in cells]
         geometry = (
@@ -1285,37 +1307,36 @@ def read_h3_hexagons(
             if len({len(r) for r in rings}) == 1
             else np.array([shapely.Polygon(r) for r in rings], dtype=object)
         )
-        gdf = gpd.GeoDataFrame(table.assign(**{id_col: cells}), geometry=geometry, crs="EPSG:4326")
-        if lon_col in table.columns and lat_col in table.columns:
-            lon = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            lat = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        gdf = gpd.GeoDataFrame(frame.assign(**{id_col: cells}), geometry=geometry, crs="EPSG:4326")
+        if lon_name is not None and lat_name is not None:
+            lon = pd.to_numeric(frame[lon_name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            lat = pd.to_numeric(frame[lat_name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             off = np.array(
                 [
-                    not (math.isfinite(y) and math.isfinite(x)) or h3.latlng_to_cell(y, x, h3.get_resolution(c)) != c
+                    not (math.isfinite(y) and math.isfinite(x) and abs(y) <= 90 and abs(x) <= 180)
+                    or h3.latlng_to_cell(y, x, h3.get_resolution(c)) != c
                     for c, x, y in zip(cells, lon, lat, strict=True)
                 ],
                 dtype=bool,
             )
             if off.any():
                 _warn(
-                    f"{path}: the {lon_col}/{lat_col} point of {int(off.sum()):,} rows is not "
+                    f"{name}: the {lon_name}/{lat_name} point of {int(off.sum()):,} rows is not "
                     f"inside its H3 cell, ids {_few(cells[off].tolist())}; the hexagons from "
                     "the ids are used. Check that the coordinates belong to the ids."
                 )
     else:
         _warn(
-            f"{path}: {int((~valid).sum()):,} of {len(cells):,} values of {id_col!r} are not "
-            f"valid H3 cells, e.g. {_few(cells[~valid].tolist())}; using the {lon_col}/{lat_col} "
-            "points of all rows instead of hexagons."
+            f"{name}: {int((~valid).sum()):,} of {len(cells):,} values of {id_col!r} are not "
+            f"valid H3 cells, e.g. {_few(cells[~valid].tolist())} ({table.rows.describe(~valid)}); using the "
+            f"{lon_name or 'lon'}/{lat_name or 'lat'} points of all rows instead of hexagons."
         )
-        gdf = _points_from_table(
-            table.assign(**{id_col: cells}),
-            lon_col=lon_col,
-            lat_col=lat_col,
-            crs="EPSG:4326",
-            source_name=str(path),
+        gdf = points_from_columns(
+            frame.assign(**{id_col: cells}), rows=table.rows, lon_col=lon_name, lat_col=lat_name, crs="EPSG:4326"
         )
-    out, _, _ = _validate(gdf, population_col=population_col, id_col=id_col, group_col=None, source_name=str(path))
+    out, _, _ = _validate(
+        gdf, population_col=population_col, id_col=id_col, group_col=None, source_name=name, rows=table.rows
+    )
     return out
 
 
@@ -1349,20 +1370,27 @@ def read_population_grid(
     *,
     population_col: str | None = None,
     layer: str | int | None = None,
+    crs: Any = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a population grid (cells with head counts) from a GeoPackage or similar.
 
     Parameters
     ----------
     path
-        File readable by pyogrio (GeoPackage, GeoJSON, Shapefile, ...).
+        GeoPackage, GeoJSON, FlatGeobuf or Shapefile (read with
+        :func:`coverage._tabular.read_table`).
     population_col
         Column with the number of people per cell. ``None`` auto-detects it: the
         one numeric column whose name looks like a population (``population``,
         ``pop...``, ``asukkaita``, ``inhabitants``, ...; an exact ``population``
-        wins among several).
+        wins among several). A name given must exist exactly.
     layer
         Layer to read; required when the file holds several.
+    crs
+        CRS of a file that does not declare one (a GeoJSON in metres).
+    encoding
+        Text encoding of a Shapefile's attributes (or a GeoJSON), if not detected.
 
     Returns
     -------
@@ -1390,29 +1418,31 @@ def read_population_grid(
     np.float64(12.0)
 
     """
-    file = Path(path)
-    table = _read_table(file, layer=layer)
-    if not isinstance(table, gpd.GeoDataFrame):
+    table = read_table(Path(path), layer=layer, encoding=encoding)
+    name = table.label
+    if not (isinstance(table.frame, gpd.GeoDataFrame) and table.frame.geometry.name in table.frame.columns):
         raise CoverageInputError(
-            f"{file} has no geometry; a population grid needs cell polygons (use read_demand for CSV points)."
+            f"{name} has no geometry; a population grid needs cell polygons (use read_demand for CSV points)."
         )
-    name = str(file)
-    column = population_col or _detect_population_col(table, source_name=name)
-    if column != "population" and "population" in table.columns:
+    frame = geometry_in_crs(table.frame, rows=table.rows, crs=crs, crs_implied=table.crs_implied)
+    if population_col is None:
+        column = _detect_population_col(frame, source_name=name)
+    else:
+        column = str(
+            resolve_column(list(frame.columns), population_col, key="population_col", label=name, what="population")
+        )
+    if column != "population" and "population" in frame.columns:
         raise CoverageInputError(
             f"{name} has both {column!r} and 'population' columns; rename or drop "
             "'population' first, or pass population_col='population'."
         )
-    if column not in table.columns:
-        raise CoverageInputError(
-            f"no population column {column!r} in {name}; the columns are "
-            f"{_few([c for c in table.columns if c != table.geometry.name], 30)}. "
-            "Pass population_col= with the right name, or None to auto-detect."
-        )
-    frame = table.rename(columns={column: "population"})
-    out, _, _ = _validate(frame, population_col="population", id_col=None, group_col=None, source_name=name)
+    frame = frame.rename(columns={column: "population"})
+    out, _, _ = _validate(
+        frame, population_col="population", id_col=None, group_col=None, source_name=name, rows=table.rows
+    )
     out.attrs["population_source_col"] = column
     return out
+
 
 
 # ---------------------------------------------------------------------------
@@ -1716,7 +1746,7 @@ def estimate_demand_along_streets(
 
     """
     _check_group(group)
-    _check_spacing(spacing_m)
+    spacing_m = _check_spacing(spacing_m)
     if not (
         isinstance(density_per_km2, int | float | np.number)
         and math.isfinite(float(density_per_km2))
@@ -1768,6 +1798,7 @@ def estimate_demand_along_streets(
             "study area; check the area's CRS and the highway types."
         )
     edge_index = np.flatnonzero(use)[line_of_piece]
+    _check_points_memory(pieces, spacing_m)
     points, piece_of, metres = _points_along(pieces, spacing_m)
     unit_edge = edge_index[piece_of]
     w = metres * weight[unit_edge]

@@ -8,13 +8,11 @@ edge is reported as unsnapped with a warning naming it.
 
 from __future__ import annotations
 
-import difflib
-import json
 import logging
 import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,9 +20,11 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._coords import LAT_NAMES, LON_NAMES, geometry_in_crs, points_from_columns
 from ._errors import CoverageInputError, CoverageWarning
 from ._geometry import EdgeGeometryIndex, SegmentIndex
-from .crs import to_wgs84
+from ._rows import RowRef, few, resolve_column
+from ._tabular import Table, read_table
 from .network import WalkNetwork
 
 logger = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ logger = logging.getLogger(__name__)
 #: Default largest access walk from a point to its street, in metres.
 DEFAULT_MAX_SNAP_M = 300.0
 
-_LON_NAMES = ("lon", "lng", "longitude", "x", "location.lng", "location.lon", "经度")
-_LAT_NAMES = ("lat", "latitude", "y", "location.lat", "纬度")
+_NAME_GUESSES = ("name", "title", "名称")
 
 
 # --------------------------------------------------------------------------
@@ -48,40 +47,55 @@ def read_sites(
     name_col: str | None = None,
     lon_col: str | None = None,
     lat_col: str | None = None,
-    crs: str = "EPSG:4326",
-    layer: str | None = None,
+    crs: Any = None,
+    layer: str | int | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read service sites (halls) as points in WGS-84.
 
     Parameters
     ----------
     source : path, GeoDataFrame or DataFrame
-        CSV with lon/lat columns, GeoJSON, GeoPackage, a JSON list of records
-        (nested fields such as ``location.lng`` are flattened), or a frame.
+        CSV with lon/lat columns (``,`` ``;`` or tab delimited; UTF-8, GBK or
+        Latin-1), GeoJSON, GeoPackage, a JSON list of records (nested fields
+        such as ``location.lng`` are flattened), or a frame. Files are read
+        with :func:`coverage._tabular.read_table`: only regular files, no
+        device or FIFO, no file larger than the memory limit.
     id_col, name_col : str, optional
-        Columns holding a unique id and a display name. Without ``id_col`` the
-        ids are ``"site-<row>"``; without ``name_col`` a ``name``/``title``
-        column is used if present, else the id.
+        Input columns holding a unique id and a display name; the output
+        columns are always ``site_id`` and ``name``. Without ``id_col`` the
+        ids are ``"site-<row>"`` (row counted from 0); without ``name_col`` a
+        ``name``/``title``/``名称`` column is used if present, else the id. A
+        column name given must exist exactly (a misspelt one is an error with
+        a "did you mean").
     lon_col, lat_col : str, optional
-        Coordinate columns of a table; guessed from common names if omitted.
-    crs : str, default "EPSG:4326"
-        CRS of the coordinates of a table, or of a file without one. Accepts
-        ``"gcj02"`` and ``"bd09"``, the offset systems of Chinese map services
-        (Amap/Tencent and Baidu), converted to WGS-84.
-    layer : str, optional
-        GeoPackage layer.
+        Coordinate columns of a table; guessed from common names
+        (``lon``/``lng``/``longitude``/``经度``, ...) if omitted.
+    crs : str, optional
+        CRS of the coordinates: default WGS-84 (EPSG:4326) for a table, the
+        file's own for a geometry file. ``"gcj02"`` and ``"bd09"``, the offset
+        systems of Chinese map services (Amap/Tencent and Baidu), are
+        converted to WGS-84. A GeoJSON in metres needs its CRS here.
+    layer : str or int, optional
+        Layer of a GeoPackage with several.
+    encoding : str, optional
+        Force the text encoding of a CSV/JSON file (detected otherwise).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``site_id`` (str, unique), ``name`` (str) and the input's other
-        columns; Point geometry in EPSG:4326; index 0..n-1.
+        Columns ``site_id`` (str, unique), ``name`` (str), the input's other
+        columns, and ``lon``/``lat`` (WGS-84); Point geometry in EPSG:4326;
+        index 0..n-1. An input column already called ``site_id`` or ``name``
+        that is not the id/name source is kept as ``site_id_input`` / ``name_input``.
 
     Raises
     ------
     CoverageInputError
-        Empty input, missing or misnamed coordinate columns, NaN or
-        out-of-range coordinates, non-point geometries, duplicate ids.
+        Naming the file and the rows (spreadsheet row numbers for CSV, the
+        header being row 1): empty input, missing or misspelt columns, NaN,
+        infinite or out-of-range coordinates (swapped columns, metres without
+        a CRS), non-point geometries, empty or duplicate ids.
 
     Examples
     --------
@@ -90,165 +104,91 @@ def read_sites(
     >>> read_sites(df, id_col="id").site_id.tolist()
     ['a']
     """
-    label = str(source) if isinstance(source, (str, os.PathLike)) else "sites frame"
-    frame = _read_table(source, layer=layer, label=label)
-    if len(frame) == 0:
-        raise CoverageInputError(f"{label}: no sites in the input; give at least one hall.")
-    crs_key = str(crs).lower().replace("-", "")
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
-        gdf = _points_from_geometry(frame, label=label, crs=crs, crs_key=crs_key)
+    label = str(source) if isinstance(source, (str, os.PathLike)) else "the sites frame"
+    table = read_table(source, label=label, layer=layer, encoding=encoding, text_columns=[id_col, name_col])
+    frame = table.frame
+    has_geometry = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+    if has_geometry:
+        for key, value in (("lon_col", lon_col), ("lat_col", lat_col)):
+            if value is not None:
+                raise CoverageInputError(
+                    f"{label}: {key}={value!r} applies to tables with coordinate columns; this file has "
+                    f"geometry, which is used. Remove {key}."
+                )
+        gdf = _points_from_geometry(table, crs=crs)
     else:
-        gdf = _points_from_columns(frame, label=label, lon_col=lon_col, lat_col=lat_col, crs=crs)
-    return _with_ids(gdf, label=label, id_col=id_col, name_col=name_col)
+        gdf = points_from_columns(frame, rows=table.rows, lon_col=lon_col, lat_col=lat_col, crs=crs)
+        gdf = gdf.to_crs("EPSG:4326")
+        lon_name = resolve_column(list(frame.columns), lon_col, key="lon_col", label=label, guesses=LON_NAMES)
+        lat_name = resolve_column(list(frame.columns), lat_col, key="lat_col", label=label, guesses=LAT_NAMES)
+        gdf = gdf.drop(columns=[lon_name, lat_name])
+    gdf["lon"] = gdf.geometry.x.to_numpy()
+    gdf["lat"] = gdf.geometry.y.to_numpy()
+    return _with_ids(gdf, rows=table.rows, id_col=id_col, name_col=name_col)
 
 
-def _read_table(
-    source: str | os.PathLike[str] | gpd.GeoDataFrame | pd.DataFrame, *, layer: str | None, label: str
-) -> pd.DataFrame:
-    if isinstance(source, pd.DataFrame):
-        return source.copy()
-    path = Path(source)
-    if not path.exists():
-        raise CoverageInputError(f"{label}: file not found; check the path.")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        if suffix == ".json":
-            with path.open(encoding="utf-8") as fh:
-                data = json.load(fh)
-            if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-                return gpd.read_file(path)
-            if isinstance(data, dict):
-                records = next((v for v in data.values() if isinstance(v, list)), None)
-                if records is None:
-                    raise CoverageInputError(f"{label}: JSON is neither GeoJSON nor a list of records.")
-                data = records
-            return pd.json_normalize(data)
-        return gpd.read_file(path, layer=layer)
-    except CoverageInputError:
-        raise
-    except Exception as exc:
-        raise CoverageInputError(
-            f"{label}: could not read the file ({type(exc).__name__}: {exc}). Give a CSV with "
-            "lon/lat columns, GeoJSON, GeoPackage or a JSON list of records."
-        ) from exc
-
-
-def _guess(columns: list[str], wanted: str | None, names: tuple[str, ...], what: str, label: str) -> str:
-    if wanted is not None:
-        if wanted in columns:
-            return wanted
-        close = difflib.get_close_matches(wanted, columns, n=3)
-        hint = f" Did you mean {close}?" if close else ""
-        raise CoverageInputError(
-            f"{label}: no {what} column {wanted!r}; columns are {columns}.{hint} Pass {what}_col= with the right name."
-        )
-    lower = {c.lower(): c for c in columns}
-    for name in names:
-        if name in lower:
-            return lower[name]
-    raise CoverageInputError(f"{label}: cannot find a {what} column among {columns}; pass {what}_col= naming it.")
-
-
-def _points_from_columns(
-    frame: pd.DataFrame, *, label: str, lon_col: str | None, lat_col: str | None, crs: str
-) -> gpd.GeoDataFrame:
-    columns = [str(c) for c in frame.columns]
-    lon_name = _guess(columns, lon_col, _LON_NAMES, "lon", label)
-    lat_name = _guess(columns, lat_col, _LAT_NAMES, "lat", label)
-    lon = pd.to_numeric(frame[lon_name], errors="coerce").to_numpy(dtype=np.float64)
-    lat = pd.to_numeric(frame[lat_name], errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(lon) | ~np.isfinite(lat))
-    if bad.size:
-        raise CoverageInputError(
-            f"{label}: {bad.size} row(s) have missing or non-numeric coordinates "
-            f"(rows {_rows(bad)}); fix or remove them."
-        )
-    crs_key = str(crs).lower().replace("-", "")
-    geographic = crs_key in ("gcj02", "bd09", "wgs84", "epsg:4326")
-    if geographic:
-        out = np.flatnonzero((np.abs(lon) > 180) | (np.abs(lat) > 90))
-        if out.size and np.all(np.abs(lon[out]) <= 90) and np.all(np.abs(lat[out]) <= 180):
-            raise CoverageInputError(
-                f"{label}: latitude beyond +-90 in {out.size} row(s) (rows {_rows(out)}), but the values "
-                f"would fit the other way round: the lon and lat columns look swapped. Pass "
-                f"lon_col={lat_name!r}, lat_col={lon_name!r}."
-            )
-        if out.size:
-            raise CoverageInputError(
-                f"{label}: {out.size} row(s) have coordinates outside lon -180..180 / lat -90..90 "
-                f"(rows {_rows(out)}); are they projected? Then pass crs= with their CRS."
-            )
-    x, y = to_wgs84(lon, lat, crs)
-    gdf = gpd.GeoDataFrame(
-        frame.drop(columns=[lon_name, lat_name]),
-        geometry=gpd.points_from_xy(x, y, crs="EPSG:4326"),
-    )
-    gdf["lon"] = x
-    gdf["lat"] = y
-    return gdf
-
-
-def _points_from_geometry(frame: gpd.GeoDataFrame, *, label: str, crs: str, crs_key: str) -> gpd.GeoDataFrame:
-    gdf = frame
+def _points_from_geometry(table: Table, *, crs: Any) -> gpd.GeoDataFrame:
+    gdf = table.frame
+    rows = table.rows
+    label = table.label
     empty = np.flatnonzero(gdf.geometry.isna().to_numpy() | gdf.geometry.is_empty.to_numpy())
     if empty.size:
-        raise CoverageInputError(f"{label}: {empty.size} site(s) have no geometry (rows {_rows(empty)}); fix them.")
+        raise CoverageInputError(
+            f"{label}: {empty.size} site(s) have no geometry ({rows.describe(empty)}); give them a location "
+            "or remove them."
+        )
     kinds = gdf.geometry.geom_type.to_numpy()
     not_point = np.flatnonzero(kinds != "Point")
     if not_point.size:
         raise CoverageInputError(
-            f"{label}: sites must be points; rows {_rows(not_point)} are {sorted(set(kinds[not_point]))}."
+            f"{label}: sites must be points; {rows.describe(not_point)} are {sorted(set(kinds[not_point]))}."
             " Use a representative point of each (gdf.representative_point())."
         )
-    if crs_key in ("gcj02", "bd09"):
-        lon, lat = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
-        x, y = to_wgs84(lon, lat, crs)
-        gdf = gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=gpd.points_from_xy(x, y, crs="EPSG:4326"))
-    else:
-        if gdf.crs is None:
-            gdf = gdf.set_crs(crs)
-        gdf = gdf.to_crs("EPSG:4326")
-    gdf["lon"] = gdf.geometry.x
-    gdf["lat"] = gdf.geometry.y
-    return gdf
+    out = geometry_in_crs(gdf, rows=rows, crs=crs, crs_implied=table.crs_implied)
+    return out.to_crs("EPSG:4326")
 
 
-def _with_ids(gdf: gpd.GeoDataFrame, *, label: str, id_col: str | None, name_col: str | None) -> gpd.GeoDataFrame:
+def _id_text(values: pd.Series) -> pd.Series:
+    """Ids as text; whole numbers read as floats (a column with gaps) print without '.0'."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        arr = values.to_numpy(dtype=np.float64)
+        if np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            return pd.Series([str(int(v)) for v in arr], index=values.index, dtype=object)
+    return pd.Series([str(v) for v in values.to_numpy()], index=values.index, dtype=object)
+
+
+def _with_ids(gdf: gpd.GeoDataFrame, *, rows: RowRef, id_col: str | None, name_col: str | None) -> gpd.GeoDataFrame:
     gdf = gdf.reset_index(drop=True)
+    label = rows.label
+    columns = list(gdf.columns)
     if id_col is not None:
-        if id_col not in gdf.columns:
-            close = difflib.get_close_matches(id_col, [str(c) for c in gdf.columns], n=3)
+        id_name = resolve_column(columns, id_col, key="id_col", label=label, what="id")
+        raw = gdf[id_name]
+        missing = raw.isna().to_numpy() | (raw.astype(str).str.strip() == "").to_numpy()
+        if missing.any():
             raise CoverageInputError(
-                f"{label}: no id column {id_col!r}; columns are {list(gdf.columns)}"
-                + (f"; did you mean {close}?" if close else ".")
+                f"{label}: empty ids in {rows.describe(missing)}; give every site an id (column {id_name!r})."
             )
-        ids = gdf[id_col].astype(str)
-        missing = np.flatnonzero(gdf[id_col].isna().to_numpy())
-        if missing.size:
-            raise CoverageInputError(f"{label}: empty ids in rows {_rows(missing)}; give every site an id.")
+        ids = _id_text(raw)
     else:
-        ids = pd.Series([f"site-{i}" for i in range(len(gdf))])
-    dup = ids[ids.duplicated(keep=False)]
-    if len(dup):
+        id_name = None
+        ids = pd.Series([f"site-{i}" for i in range(len(gdf))], dtype=object)
+    dup = ids.duplicated(keep=False).to_numpy()
+    if dup.any():
         raise CoverageInputError(
-            f"{label}: duplicate site ids {sorted(set(dup))[:10]} (rows {_rows(dup.index.to_numpy())}); "
-            "ids must be unique."
+            f"{label}: duplicate site ids {few(sorted(set(ids[dup])))} in {rows.describe(dup)}; ids must be "
+            "unique. Fix the id column, or leave id_col unset to number the sites."
         )
-    if name_col is None:
-        name_col = next((c for c in ("name", "title", "名称") if c in gdf.columns), None)
-    names = gdf[name_col].astype(str) if name_col is not None else ids
-    out = gdf.drop(columns=[c for c in ("site_id", "name") if c in gdf.columns])
+    name_name = resolve_column(
+        columns, name_col, key="name_col", label=label, guesses=_NAME_GUESSES, what="name", required=False
+    )
+    names = gdf[name_name].astype(object).where(gdf[name_name].notna(), ids) if name_name is not None else ids
+    names = pd.Series([str(v) for v in names.to_numpy()], dtype=object)
+    out = gdf.drop(columns=[c for c in (id_name, name_name) if c in ("site_id", "name")])
+    out = out.rename(columns={c: f"{c}_input" for c in ("site_id", "name") if c in out.columns})
     out.insert(0, "site_id", ids.to_numpy())
     out.insert(1, "name", names.to_numpy())
     return out
-
-
-def _rows(idx: npt.ArrayLike, limit: int = 10) -> str:
-    arr = np.asarray(idx)
-    shown = ", ".join(str(int(i)) for i in arr[:limit])
-    return shown + (f", ... ({arr.size} in all)" if arr.size > limit else "")
 
 
 # --------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 import shapely.affinity
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -263,9 +263,7 @@ def test_streets_method_needs_projected_edges_and_crs() -> None:
 
 
 def test_centroid_of_concave_polygon_stays_inside() -> None:
-    u_shape = Polygon(
-        [(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)]
-    )
+    u_shape = Polygon([(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)])
     frame = gpd.GeoDataFrame({"population": [10.0, 5.0]}, geometry=[u_shape, box(400, 0, 500, 100)], crs=UTM)
     units = demand_from_polygons(frame, method="centroid")
     assert not u_shape.centroid.within(u_shape)
@@ -280,6 +278,10 @@ def test_centroid_of_concave_polygon_stays_inside() -> None:
     segments=st.lists(st.tuples(*[st.floats(-100, 3100, allow_nan=False)] * 4), min_size=0, max_size=12),
     spacing=st.floats(5, 300),
 )
+# Found by hypothesis: a 5e-324 m (denormal) segment overflowed a division (warnings are errors).
+@example(pops=[1.0], segments=[(0.0, 0.0, 5e-324, 0.0)], spacing=5.0)
+@example(pops=[1.0], segments=[(0.0, 5e-324, 0.0, 0.0)], spacing=5.0)
+@example(pops=[7.0, 3.0], segments=[(10.0, 10.0, 200.0, 10.0), (200.0, 10.0, 200.00000000000003, 10.0)], spacing=5.0)
 def test_spreading_conserves_every_polygon(
     pops: list[float], segments: list[tuple[float, float, float, float]], spacing: float
 ) -> None:
@@ -303,9 +305,7 @@ def test_spreading_conserves_every_polygon(
 def test_clipping_matches_geos(seed: int, rotate: float, spacing: float) -> None:
     """Convex fast path and GEOS path give the street length GEOS measures."""
     rng = np.random.default_rng(seed)
-    hexagon = shapely.Polygon(
-        [(300 + 150 * np.cos(a), 300 + 150 * np.sin(a)) for a in np.arange(6) * np.pi / 3]
-    )
+    hexagon = shapely.Polygon([(300 + 150 * np.cos(a), 300 + 150 * np.sin(a)) for a in np.arange(6) * np.pi / 3])
     square = shapely.affinity.rotate(box(500, 0, 800, 300), rotate)
     ell = Polygon([(0, 500), (400, 500), (400, 600), (100, 600), (100, 900), (0, 900)])
     areas = np.array([hexagon, square, ell, ell.buffer(-20).union(box(600, 600, 700, 700))])
@@ -323,10 +323,41 @@ def test_clipping_matches_geos(seed: int, rotate: float, spacing: float) -> None
     assert shapely.dwithin(pieces, areas[area_of], 1e-6).all()
     assert shapely.dwithin(pieces, lines[line_of], 1e-6).all()
     points, piece_of, metres = _points_along(pieces, spacing)
-    np.testing.assert_allclose(
-        np.bincount(piece_of, weights=metres, minlength=pieces.size), shapely.length(pieces)
-    )
+    np.testing.assert_allclose(np.bincount(piece_of, weights=metres, minlength=pieces.size), shapely.length(pieces))
     assert shapely.dwithin(points, pieces[piece_of], 1e-6).all()
+
+
+def test_denormal_segment_keeps_its_people_without_overflow() -> None:
+    frame = cells([90.0])  # box(0, 0, 500, 500): the tiny segments touch its edge, so they are clipped
+    # GEOS measures these as 0 m long (its dx*dx underflows); the clipping divided by them.
+    lines = [LineString([(0, 0), (5e-324, 0)]), LineString([(0, 0), (0, 1e-320)]), LineString([(0, 5), (100, 5)])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        units = demand_from_polygons(frame, edges=streets(lines))
+    assert len(units) == 2  # the 100 m street at 50 m spacing
+    assert units["population"].sum() == pytest.approx(90.0, rel=1e-12)
+    assert np.isfinite(np.column_stack([units.geometry.x, units.geometry.y])).all()
+
+
+@pytest.mark.parametrize("spacing", [0.5, 0.0, -3.0, float("nan")])
+def test_spacing_below_the_floor_names_the_setting(spacing: float) -> None:
+    lines = [LineString([(10, 100), (110, 100)])]
+    with pytest.raises(CoverageInputError, match=r"spacing_m="):
+        demand_from_polygons(cells([1.0]), edges=streets(lines), spacing_m=spacing)
+    with pytest.raises(CoverageInputError, match=r"spacing_m=.*(smallest accepted value of 1 m|> 0 m|finite)"):
+        estimate_demand_along_streets(streets(lines, highway=["residential"]), density_per_km2=100, spacing_m=spacing)
+
+
+def test_memory_estimate_before_spreading(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [LineString([(0, y), (500, y)]) for y in range(10, 500, 10)]
+    monkeypatch.setenv("COVERAGE_PLANNER_MAX_MEMORY_GB", str(1e6 / 1024**3))  # 1 MB
+    with pytest.raises(
+        CoverageInputError,
+        match=r"spreading people over the streets at spacing_m=1 \(24,500 demand points\) would need about .* "
+        r"make spacing_m coarser",
+    ):
+        demand_from_polygons(cells([100.0]), edges=streets(lines), spacing_m=1.0)
+    assert len(demand_from_polygons(cells([100.0]), edges=streets(lines), spacing_m=50.0)) == 490
 
 
 def test_concave_polygon_spread_is_exact() -> None:
@@ -390,9 +421,7 @@ def test_read_demand_geojson_gpkg_and_frames(tmp_path: Path) -> None:
         edges=streets([LineString([(0, 250), (1000, 250)])]),
     )
     assert len(spread) == 20
-    assert spread.groupby("source_id")["population"].sum().to_dict() == pytest.approx(
-        {"c0": 100.0, "c1": 200.0}
-    )
+    assert spread.groupby("source_id")["population"].sum().to_dict() == pytest.approx({"c0": 100.0, "c1": 200.0})
     from_frame = read_demand(pts, id_col="pid")
     pd.testing.assert_frame_equal(from_frame, from_geojson)
     from_table = read_demand(pd.DataFrame({"lon": [1.0], "lat": [2.0], "population": [3]}))
@@ -400,23 +429,24 @@ def test_read_demand_geojson_gpkg_and_frames(tmp_path: Path) -> None:
 
 
 def test_read_demand_mixed_points_and_polygons() -> None:
-    frame = gpd.GeoDataFrame(
-        {"population": [5.0, 100.0]}, geometry=[Point(1000, 1000), box(0, 0, 500, 500)], crs=UTM
-    )
+    frame = gpd.GeoDataFrame({"population": [5.0, 100.0]}, geometry=[Point(1000, 1000), box(0, 0, 500, 500)], crs=UTM)
     units = read_demand(frame)
     assert units["demand_id"].tolist() == ["0", "1"]
     assert units["population"].sum() == 105.0
 
 
 def test_read_demand_errors(tmp_path: Path) -> None:
-    with pytest.raises(CoverageInputError, match=r"missing\.csv does not exist"):
+    with pytest.raises(CoverageInputError, match=r"missing\.csv: file not found; check the path"):
         read_demand(tmp_path / "missing.csv")
     path = tmp_path / "bad.csv"
     pd.DataFrame({"lng": [1.0], "lat": [2.0], "population": [1]}).to_csv(path, index=False)
-    with pytest.raises(CoverageInputError, match=r"no coordinate column 'lon'.*'lng'.*lon_col="):
-        read_demand(path)
+    assert read_demand(path)["population"].sum() == 1.0  # 'lng' is a longitude name
+    with pytest.raises(
+        CoverageInputError, match=r"bad\.csv: no longitude column 'lon' \(lon_col\).*Did you mean 'lng'"
+    ):
+        read_demand(path, lon_col="lon")
     pd.DataFrame({"lon": [1.0, None], "lat": [2.0, 3.0], "population": [1, 2]}).to_csv(path, index=False)
-    with pytest.raises(CoverageInputError, match=r"1 rows have a missing .*rows 1"):
+    with pytest.raises(CoverageInputError, match=r"bad\.csv: 1 row\(s\) have a missing.*: row 3 \(spreadsheet"):
         read_demand(path)
     pd.DataFrame({"lon": [22.5], "lat": [114.0], "population": [1]}).to_csv(path, index=False)
     with pytest.raises(CoverageInputError, match="swapped"):
@@ -457,7 +487,7 @@ def points(pops: list[object], ids: list[object] | None = None, crs: str | None 
     [
         ([1, -2, 3], r"negative for 1 rows, ids 'p1'"),
         ([1, np.nan, 3], r"empty \(NaN\) for 1 rows, ids 'p1'"),
-        ([1, "many", "1,200"], r"2 non-numeric values \(id: value\) p1: 'many', p2: '1,200'"),
+        ([1, "many", "1,200"], r"2 non-numeric values 'many', '1,200' in ids 'p1', 'p2'"),
         ([0, 0, 0], "zero in all 3 rows"),
         ([1, np.inf, 3], r"infinite for 1 rows, ids 'p1'"),
         ([True, False, True], "True/False"),
@@ -561,7 +591,7 @@ def test_read_population_grid_detects_and_complains(tmp_path: Path) -> None:
     base.assign(value=[1, 2], population=[3, 4]).to_file(path)
     with pytest.raises(CoverageInputError, match="both 'value' and 'population'"):
         read_population_grid(path, population_col="value")
-    pd.DataFrame({"lon": [1], "lat": [2], "population": [3]}).to_csv(tmp_path / "p.csv")
+    pd.DataFrame({"lon": [1], "lat": [2], "population": [3]}).to_csv(tmp_path / "p.csv", index=False)
     with pytest.raises(CoverageInputError, match="no geometry"):
         read_population_grid(tmp_path / "p.csv")
 
@@ -626,9 +656,7 @@ def test_parse_levels(tag: str | None, expected: tuple[float, bool]) -> None:
 def _osm_square(way_id: int, node0: int, lon: float, lat: float, tags: dict[str, str]) -> tuple[str, str]:
     d = 0.0002
     corners = [(lon, lat), (lon + d, lat), (lon + d, lat + d), (lon, lat + d)]
-    nodes = "".join(
-        f'<node id="{node0 + i}" version="1" lat="{y}" lon="{x}"/>' for i, (x, y) in enumerate(corners)
-    )
+    nodes = "".join(f'<node id="{node0 + i}" version="1" lat="{y}" lon="{x}"/>' for i, (x, y) in enumerate(corners))
     refs = "".join(f'<nd ref="{node0 + i}"/>' for i in [0, 1, 2, 3, 0])
     tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
     return nodes, f'<way id="{way_id}" version="1">{refs}{tag_xml}</way>'
@@ -649,10 +677,7 @@ def test_buildings_by_floor_area(tmp_path: Path) -> None:
         ways.append(w)
     path = tmp_path / "town.osm"
     path.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">'
-        + "".join(nodes)
-        + "".join(ways)
-        + "</osm>"
+        '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">' + "".join(nodes) + "".join(ways) + "</osm>"
     )
     with pytest.warns(CoverageWarning, match=r"1 buildings have a building:levels.*w2: 'EG'"):
         units = demand_from_buildings(path, 100)
@@ -732,9 +757,7 @@ def test_estimate_along_streets_weights_and_note() -> None:
     assert units.attrs["total_population"] == pytest.approx(10_000)
     assert set(units["source_id"]) == {"0", "1"}
     with pytest.warns(EstimateWarning):
-        equal = estimate_demand_along_streets(
-            edges, density_per_km2=10_000, area=box(0, -500, 1000, 500), highway=None
-        )
+        equal = estimate_demand_along_streets(edges, density_per_km2=10_000, area=box(0, -500, 1000, 500), highway=None)
     assert equal.groupby(equal.geometry.y)["population"].sum().tolist() == pytest.approx([10_000 / 3] * 3)
 
 
@@ -768,9 +791,7 @@ def test_futian_estimate(shared_data: Path, futian_edges: gpd.GeoDataFrame) -> N
     hw = futian_edges["highway"].astype(str)
     label = ["-".join(map(str, i)) for i in futian_edges.index]
     kinds = pd.Series(hw.to_numpy(), index=label)
-    per_m = (
-        units.assign(kind=kinds.reindex(units["source_id"]).to_numpy()).groupby("kind")["population"].mean()
-    )
+    per_m = units.assign(kind=kinds.reindex(units["source_id"]).to_numpy()).groupby("kind")["population"].mean()
     assert per_m["residential"] > 3 * per_m["primary"]
     # no area: the convex hull of the edges
     with pytest.warns(EstimateWarning):
@@ -794,9 +815,7 @@ def test_combine_and_share() -> None:
     both = combine_demand(residents, elderly.to_crs("EPSG:4326"))
     assert_schema(both)
     assert both.crs == UTM
-    assert both.groupby("group")["population"].sum().to_dict() == pytest.approx(
-        {"residents": 60.0, "elderly": 7.2}
-    )
+    assert both.groupby("group")["population"].sum().to_dict() == pytest.approx({"residents": 60.0, "elderly": 7.2})
     assert "12%" in both.attrs["estimate_note"]
     with pytest.raises(CoverageInputError, match=r"3 \(group, demand_id\) pairs.*'residents'"):
         combine_demand(residents, residents)

@@ -58,16 +58,51 @@ def test_json_records_and_geojson(tmp_path: Path) -> None:
     assert read_sites(gj, id_col="id")["site_id"].tolist() == ["x"]
 
 
+ROW = r"\(spreadsheet row numbers: the header is row 1\)"
+
+
 @pytest.mark.parametrize(
     ("text", "kwargs", "match"),
     [
-        ("id,lon,lat\n", {}, "no sites"),
-        ("id,x_coord,y_coord\nA,114,22\n", {"lon_col": "lon"}, "no lon column 'lon'"),
-        ("id,foo,bar\nA,114,22\n", {}, "cannot find a lon column"),
-        ("id,lon,lat\nA,114.0,\nB,abc,22.5\n", {}, r"2 row\(s\) have missing or non-numeric coordinates \(rows 0, 1\)"),
-        ("id,lon,lat\nA,400.0,22.5\n", {}, "outside lon -180..180"),
-        ("id,lon,lat\nA,114,22\nA,114.1,22.1\n", {"id_col": "id"}, r"duplicate site ids \['A'\]"),
-        ("id,lon,lat\nA,114,22\n", {"crs": "nonsense"}, "nonsense"),
+        ("id,lon,lat\n", {}, r"halls\.csv: the header is there but no rows; add one row"),
+        ("", {}, r"halls\.csv: the file is empty"),
+        (
+            "id,x_coord,y_coord\nA,114,22\n",
+            {"lon_col": "lon"},
+            r"halls\.csv: no longitude column 'lon' \(lon_col\); the columns are 'id', 'x_coord', 'y_coord'\. "
+            r"Pass lon_col= with the exact name",
+        ),
+        ("id,foo,bar\nA,114,22\n", {}, r"halls\.csv: cannot find a longitude column .*Pass lon_col= naming it"),
+        (
+            "id,lon,lat\nA,114.0,\nB,abc,22.5\n",
+            {},
+            r"halls\.csv: 2 row\(s\) have a missing, non-numeric or infinite lon/lat: rows 2, 3 "
+            + ROW
+            + r", values \('114\.0', empty\), \('abc', '22\.5'\); fill in numbers",
+        ),
+        ("id,lon,lat\nA,inf,22.5\n", {}, r"halls\.csv: 1 row\(s\) have a missing, non-numeric or infinite.*row 2"),
+        ("id,lon,lat\nA,400.0,22.5\n", {}, r"halls\.csv: .*row 2 " + ROW + r" lie outside longitude -180\.\.180"),
+        ("id,lon,lat\nA,114,999\n", {}, r"halls\.csv: .*\(x=114, y=999\) in row 2 .*outside longitude -180"),
+        (
+            "id,x,y\nA,500000,2500000\n",
+            {},
+            r"halls\.csv: .*\(x=500000, y=2500000\) in row 2 .*look like metres.*Pass crs=",
+        ),
+        (
+            "id,lon,lat\nA,114,22\nA,114.1,22.1\n",
+            {"id_col": "id"},
+            r"halls\.csv: duplicate site ids 'A' in rows 2, 3 " + ROW + r"; ids must be unique",
+        ),
+        ("id,lon,lat\n,114,22\n", {"id_col": "id"}, r"halls\.csv: empty ids in row 2 " + ROW),
+        ("id,lon,lat\nA,114,22\n", {"crs": "nonsense"}, r"crs='nonsense': not a coordinate reference system"),
+        ("id,lon,lat\nA,114,22\n", {"id_col": "ID"}, r"halls\.csv: no id column 'ID' \(id_col\).*Did you mean 'id'"),
+        (
+            "id,name,lon,lat\nA,x,114,22\n",
+            {"name_col": "nmae"},
+            r"no name column 'nmae' \(name_col\).*Did you mean 'name'",
+        ),
+        ("id,lng,lat\nA,114,22\n", {"lon_col": "lon"}, r"no longitude column 'lon' \(lon_col\).*Did you mean 'lng'"),
+        ("id,lon,lat\nA,114,22\n", {"lat_col": "latt"}, r"no latitude column 'latt' \(lat_col\).*Did you mean 'lat'"),
     ],
 )
 def test_bad_halls_files(tmp_path: Path, text: str, kwargs: dict, match: str) -> None:
@@ -76,7 +111,7 @@ def test_bad_halls_files(tmp_path: Path, text: str, kwargs: dict, match: str) ->
 
 
 def test_missing_file() -> None:
-    with pytest.raises(CoverageInputError, match="not found"):
+    with pytest.raises(CoverageInputError, match=r"/no/such/halls\.csv: file not found; check the path"):
         read_sites("/no/such/halls.csv")
 
 
