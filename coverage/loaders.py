@@ -89,6 +89,8 @@ def load_scenario_halls(sc: Scenario, net: WalkNetwork) -> tuple[gpd.GeoDataFram
         lon_col=cfg["lon_col"],
         lat_col=cfg["lat_col"],
         crs=cfg["crs"],
+        layer=cfg["layer"],
+        encoding=cfg["encoding"],
     )
     sites = _filtered(sites, cfg["filter"], "halls").reset_index(drop=True)
     note = f"{len(sites)} {cfg['label']}"
@@ -122,18 +124,38 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
                 f"{units.attrs.get('estimate_note', '')} Source: {cfg['source_note']}".strip()
             )
     elif kind == "hexagons":
-        polys = dm.read_h3_hexagons(cfg["file"], id_col=cfg["id_col"] or "id", population_col=cfg["population_col"])
-        units = _from_polygons(polys, cfg, net)
-    elif kind == "grid":
-        polys = dm.read_population_grid(cfg["file"], population_col=cfg["population_col"])
-        units = _from_polygons(polys, cfg, net)
-    elif kind == "polygons":
-        polys = gpd.read_file(cfg["file"])
-        units = _from_polygons(polys, cfg, net)
+        polys = dm.read_h3_hexagons(
+            cfg["file"],
+            id_col=cfg["id_col"] or "id",
+            population_col=cfg["population_col"] or "population",
+            lon_col=cfg["lon_col"],
+            lat_col=cfg["lat_col"],
+            encoding=cfg["encoding"],
+        )
+        units = _from_polygons(polys, cfg, net, population_col=cfg["population_col"] or "population")
+    elif kind in ("grid", "polygons"):
+        # read_population_grid names the population column 'population' (its source in attrs).
+        polys = dm.read_population_grid(
+            cfg["file"],
+            population_col=cfg["population_col"],
+            layer=cfg["layer"],
+            crs=cfg["crs"],
+            encoding=cfg["encoding"],
+        )
+        units = _from_polygons(polys, cfg, net, population_col="population")
     elif kind == "buildings":
         units = dm.demand_from_buildings(cfg["file"], float(cfg["population"]))
     else:  # points
-        units = dm.read_demand(cfg["file"], population_col=cfg["population_col"], id_col=cfg["id_col"])
+        units = dm.read_demand(
+            cfg["file"],
+            population_col=cfg["population_col"] or "population",
+            id_col=cfg["id_col"],
+            lon_col=cfg["lon_col"],
+            lat_col=cfg["lat_col"],
+            crs=cfg["crs"],
+            layer=cfg["layer"],
+            encoding=cfg["encoding"],
+        )
     if cfg["elderly_share"]:
         elderly = dm.demand_share(units, float(cfg["elderly_share"]), group="elderly")
         attrs = dict(units.attrs)
@@ -142,11 +164,13 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
     return units
 
 
-def _from_polygons(polys: gpd.GeoDataFrame, cfg: dict[str, Any], net: WalkNetwork) -> gpd.GeoDataFrame:
+def _from_polygons(
+    polys: gpd.GeoDataFrame, cfg: dict[str, Any], net: WalkNetwork, *, population_col: str
+) -> gpd.GeoDataFrame:
     id_col = cfg["id_col"] or ("id" if "id" in polys.columns else None)
     return dm.demand_from_polygons(
         polys,
-        population_col=cfg["population_col"] if cfg["population_col"] in polys.columns else "population",
+        population_col=population_col,
         id_col=id_col,
         method=cfg["method"],
         edges=net if cfg["method"] == "streets" else None,
@@ -176,6 +200,8 @@ def load_scenario_services(sc: Scenario) -> list[Service]:
             lon_col=cfg["lon_col"],
             lat_col=cfg["lat_col"],
             crs=cfg["crs"],
+            layer=cfg["layer"],
+            encoding=cfg["encoding"],
         )
         sites = _filtered(sites, cfg["filter"], f"[services]] #{i}").reset_index(drop=True)
         out.append(Service(cfg["key"], sites, name=cfg["name"], radius_m=cfg["radius_m"], minutes=cfg["minutes"]))

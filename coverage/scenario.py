@@ -239,6 +239,11 @@ def _check_consistency(path: Path, v: dict[str, dict[str, Any]]) -> None:
         "area_filter": kind != "estimate" or d["area_file"] is None,
         "population": kind not in ("estimate", "buildings"),
         "method": kind not in ("hexagons", "grid", "polygons"),
+        "crs": kind not in ("points", "grid", "polygons"),
+        "lon_col": kind not in ("points", "hexagons"),
+        "lat_col": kind not in ("points", "hexagons"),
+        "layer": kind not in ("points", "grid", "polygons"),
+        "encoding": kind not in ("points", "hexagons", "grid", "polygons"),
     }
     for key, is_unused in unused.items():
         if is_unused and d[key] is not None and d[key] != SCHEMA["demand"][key].default:
@@ -247,7 +252,7 @@ def _check_consistency(path: Path, v: dict[str, dict[str, Any]]) -> None:
         raise CoverageInputError(f"{path}: [demand] elderly_walk_speed_kmh needs elderly_share (the elderly group).")
     halls = v["halls"]
     if halls["file"] is None:
-        for key in ("id_col", "name_col", "lon_col", "lat_col", "filter"):
+        for key in ("id_col", "name_col", "lon_col", "lat_col", "filter", "crs", "layer", "encoding"):
             if halls[key] is not None:
                 raise CoverageInputError(f"{path}: [halls] {key} needs file = '...' (there is no halls file).")
     sa = v["service_areas"]
