@@ -45,6 +45,9 @@ __all__ = [
 #: Windows holding more than this share of the graph search the whole graph.
 _WHOLE_GRAPH_SHARE = 0.5
 
+#: Fixed cost of one batch of searches, counted in nodes searched.
+_BATCH_OVERHEAD_NODES = 20_000
+
 
 def nearest_source(aug: AugmentedGraph, sources: IntArray, *, limit: float = np.inf) -> tuple[FloatArray, IntArray]:
     """Distance from every node to its nearest source, in one search.
@@ -196,25 +199,65 @@ def bounded_blocks(
     grid = _Grid(aug.node_x, aug.node_y, reach)
     sx = aug.node_x[sources]
     sy = aug.node_y[sources]
-    # Batch sources by grid cell (cells of one search reach), in a stable order.
-    cx = np.floor((sx - grid.x0) / reach).astype(np.int64)
-    cy = np.floor((sy - grid.y0) / reach).astype(np.int64)
+    cell = reach * _batch_cells(sx, sy, reach, n / (span * span))
+    # Batch sources by grid cell, in a stable order.
+    cx = np.floor((sx - grid.x0) / cell).astype(np.int64)
+    cy = np.floor((sy - grid.y0) / cell).astype(np.int64)
     key = cy * (int(cx.max()) + 1) + cx
     order = np.lexsort((np.arange(sources.size), key))
     bounds = np.flatnonzero(np.diff(key[order])) + 1
+    local_of = np.full(n, -1, dtype=np.int64)
     for batch in np.split(order, bounds):
         bx, by = sx[batch], sy[batch]
         nodes = grid.nodes_in(bx.min() - reach, by.min() - reach, bx.max() + reach, by.max() + reach)
         if nodes.size > _WHOLE_GRAPH_SHARE * n:
             sub, nodes = aug.graph, np.arange(n)
         else:
-            sub = aug.graph[nodes][:, nodes]
+            sub = _subgraph(aug.graph, nodes, local_of)
         local = np.searchsorted(nodes, sources[batch])
         per = max(1, max_cells // max(nodes.size, 1))
         for start in range(0, batch.size, per):
             idx = local[start : start + per]
             dist = dijkstra(sub, directed=True, indices=idx, limit=limit)
             yield Block(source_pos=batch[start : start + per], nodes=nodes, dist=np.atleast_2d(dist))
+
+
+def _batch_cells(sx: FloatArray, sy: FloatArray, reach: float, density: float) -> int:
+    """Side of the batching cells, in search reaches, that keeps the estimated work lowest.
+
+    A batch costs a fixed part (cutting out its window, starting a search:
+    about the work of :data:`_BATCH_OVERHEAD_NODES` nodes) plus its sources
+    times its window's nodes. Larger cells mean fewer batches but larger
+    windows; sparse sources (halls) want large cells, dense ones (residents)
+    small ones.
+    """
+    best, best_cost = 1, math.inf
+    for m in (1, 2, 3, 4, 6, 8):
+        side = m * reach
+        keys = np.floor(sx / side).astype(np.int64) * 1_000_003 + np.floor(sy / side).astype(np.int64)
+        _, counts = np.unique(keys, return_counts=True)
+        window = density * (side + 2 * reach) ** 2
+        cost = counts.size * (_BATCH_OVERHEAD_NODES + window) + float(counts.sum()) * window
+        if cost < best_cost:
+            best, best_cost = m, cost
+    return best
+
+
+def _subgraph(graph: sp.csr_matrix, nodes: IntArray, local_of: IntArray) -> sp.csr_matrix:
+    """Rows and columns ``nodes`` (sorted) of a CSR matrix, in time linear in their entries.
+
+    ``local_of`` is a scratch array of -1 the size of the graph (left as it was).
+    """
+    local_of[nodes] = np.arange(nodes.size)
+    starts = graph.indptr[nodes]
+    counts = graph.indptr[nodes + 1] - starts
+    pos = np.repeat(starts - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts) + np.arange(int(counts.sum()))
+    cols = local_of[graph.indices[pos]]
+    keep = cols >= 0
+    row = np.repeat(np.arange(nodes.size), counts)[keep]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=nodes.size))])
+    local_of[nodes] = -1
+    return sp.csr_matrix((graph.data[pos][keep], cols[keep], indptr), shape=(nodes.size, nodes.size))
 
 
 def _whole_graph_blocks(aug: AugmentedGraph, sources: IntArray, *, limit: float, max_cells: int) -> Iterator[Block]:

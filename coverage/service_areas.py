@@ -23,7 +23,8 @@ import shapely
 
 from . import _defaults as defaults
 from ._frames import site_frame
-from ._geometry import EdgeGeometryIndex, band_polygons, sample_pieces, union_by_group
+from ._geometry import EdgeGeometryIndex, sample_pieces, union_by_group
+from ._raster import band_polygons
 from ._search import AugmentedGraph, augment, reached_segments
 from ._types import FloatArray, IntArray
 from ._validate import as_count, as_distance, as_radii, check_memory
