@@ -63,7 +63,9 @@ def default_cache_dir() -> Path:
 
 def _preparation_files() -> list[Path]:
     """Return the source files whose code decides what a prepared network holds."""
-    files = [_PACKAGE_DIR / "network.py", _PACKAGE_DIR / "_netcache.py", _PACKAGE_DIR / "_walknet.py"]
+    files = [
+        _PACKAGE_DIR / name for name in ("network.py", "_netcache.py", "_walknet.py", "_prepare.py", "_simplify.py")
+    ]
     osm_package = _PACKAGE_DIR / "osm"
     if osm_package.is_dir():
         files.extend(sorted(osm_package.glob("*.py")))
@@ -163,7 +165,8 @@ def network_from_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> 
         highway = arrays["highway_values"][arrays["highway_codes"]].astype(object)
         graph = sp.csr_matrix((arrays["csr_data"], arrays["csr_indices"], arrays["csr_indptr"]), shape=(n, n))
         report_fields = dict(meta["report"])
-        report_fields["removed_edges"] = {str(k): int(v) for k, v in report_fields["removed_edges"].items()}
+        for name in ("removed_edges", "removed_ways"):
+            report_fields[name] = {str(k): int(v) for k, v in report_fields[name].items()}
         report = NetworkReport(**report_fields)
         crs = pyproj.CRS.from_wkt(meta["crs_wkt"])
     except CacheCorruptError:

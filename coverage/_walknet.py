@@ -27,6 +27,7 @@ class NetworkReport:
     raw_nodes: int
     raw_edges: int
     removed_edges: dict[str, int] = field(default_factory=dict)
+    removed_ways: dict[str, int] = field(default_factory=dict)
     parallel_edges_collapsed: int = 0
     self_loops_removed: int = 0
     islands_removed: int = 0
@@ -37,11 +38,14 @@ class NetworkReport:
 
     def summary(self) -> str:
         """Return a one-paragraph human-readable summary."""
-        removed = ", ".join(f"{n} {why}" for why, n in sorted(self.removed_edges.items()))
+        removed = ", ".join(
+            [f"{n:,} ways {why}" for why, n in sorted(self.removed_ways.items())]
+            + [f"{n:,} edges {why}" for why, n in sorted(self.removed_edges.items())]
+        )
         return (
             f"{self.source}: {self.nodes:,} nodes, {self.edges:,} undirected edges, "
             f"{self.total_length_m / 1000:,.1f} km of walkable street "
-            f"(raw {self.raw_nodes:,} nodes / {self.raw_edges:,} edges; removed edges: "
+            f"(raw {self.raw_nodes:,} nodes / {self.raw_edges:,} edges; not walkable: "
             f"{removed or 'none'}; {self.parallel_edges_collapsed:,} parallel edges collapsed "
             f"to the shortest; {self.self_loops_removed:,} self-loops; "
             f"{self.islands_removed:,} islands with {self.island_nodes_removed:,} nodes)."

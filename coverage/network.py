@@ -1,33 +1,43 @@
 """The walking network: load, clean, project and hold it as arrays.
 
-Data flow: a source (GraphML, OSM XML, PBF, Overpass JSON, or an online
-osmnx query) becomes an osmnx-style ``MultiDiGraph`` (see :mod:`coverage.osm`),
-which is filtered to what a pedestrian may use, made undirected with parallel
-edges collapsed to the shortest, projected to the local UTM zone, cut to the
-connected components, and stored as a :class:`WalkNetwork`: node and edge
-arrays plus a symmetric CSR matrix for the numerical core.
-"""
+Data flow. OSM XML, PBF and Overpass JSON take the array path: the highway
+ways are read into arrays (:mod:`coverage.osm._arrays`), the ways a
+pedestrian may not use are left out (:func:`exclusion_reason`), and the
+topology is simplified with numpy exactly as ``osmnx.simplify_graph`` would
+on the walking graph (:mod:`coverage._simplify`). GraphML files and graphs
+from an online osmnx query take the networkx path: an osmnx-style
+``MultiDiGraph`` whose edges are filtered with the same rules
+(:func:`network_from_graph`). Both end in :mod:`coverage._prepare`: made
+undirected with parallel edges collapsed to the shortest, projected to the
+local UTM zone, cut to the connected components, and stored as a
+:class:`WalkNetwork` (node and edge arrays plus a symmetric CSR matrix for
+the numerical core). :func:`load_network` caches prepared networks on disk
+(:mod:`coverage._netcache`).
 
+Ways are filtered *before* the topology is simplified, so that a footway
+continuing into a motorway, or a junction only with a cycleway, does not
+decide the walking network's edges (the earlier order, simplify then
+filter, dropped the walkable part of such merged edges).
+"""
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import networkx as nx
 import numpy as np
-import numpy.typing as npt
 import pyproj
-import scipy.sparse as sp
 import shapely
-from scipy.sparse.csgraph import connected_components
 
-from ._errors import CoverageInputError
+from ._errors import CoverageInputError, warn
 from ._netcache import default_cache_dir, load_cached, network_key
+from ._prepare import EdgeTable, assemble_network
+from ._simplify import edges_from_ways
 from ._walknet import NetworkReport, WalkNetwork
-from .crs import utm_crs_for
 
 __all__ = [
     "EXCLUDED_HIGHWAY",
@@ -85,7 +95,7 @@ def _tag_values(value: object) -> list[str]:
     return [text]
 
 
-def exclusion_reason(data: dict[str, object]) -> str | None:
+def exclusion_reason(data: Mapping[str, object]) -> str | None:
     """Say why a pedestrian may not use an edge, or return None if walkable.
 
     Parameters
@@ -221,7 +231,6 @@ def network_from_graph(
     lengths: list[float] = []
     geoms: list[object] = []
     highways: list[str] = []
-    self_loops = 0
     edge_iter = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, 0, d) for u, v, d in G.edges(data=True))
     for u, v, _key, data in edge_iter:
         reason = exclusion_reason(data)
@@ -234,122 +243,32 @@ def network_from_graph(
                 f"{desc}: edge ({u}, {v}) has no 'length'. Add lengths in metres first, for "
                 "example with osmnx.distance.add_edge_lengths(G)."
             )
-        if u == v:
-            self_loops += 1
-            continue
         us.append(index[u])
         vs.append(index[v])
         lengths.append(float(length))
         geoms.append(data.get("geometry"))
         highways.append(_tag_values(data.get("highway"))[0])
-    if not us:
-        raise CoverageInputError(
-            f"{desc}: no walkable edge is left after removing {removed}; is this a walking or street network?"
-        )
-
-    u_arr = np.asarray(us, dtype=np.int64)
-    v_arr = np.asarray(vs, dtype=np.int64)
-    len_arr = np.asarray(lengths, dtype=np.float64)
-    if np.any(len_arr < 0):
-        bad = int(np.flatnonzero(len_arr < 0)[0])
-        raise CoverageInputError(f"{desc}: edge ({nodes[u_arr[bad]]}, {nodes[v_arr[bad]]}) has a negative length.")
-
-    # Undirected, parallel edges collapsed to the shortest: sort by pair, then length.
-    lo = np.minimum(u_arr, v_arr)
-    hi = np.maximum(u_arr, v_arr)
-    order = np.lexsort((np.arange(len_arr.size), len_arr, hi, lo))
-    lo_s, hi_s = lo[order], hi[order]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (lo_s[1:] != lo_s[:-1]) | (hi_s[1:] != hi_s[:-1])
-    # Count genuinely parallel edges: distinct lengths (to the millimetre) per pair beyond one.
-    pair_len = np.round(len_arr[order], 3)
-    distinct = np.ones(order.size, dtype=bool)
-    distinct[1:] = first[1:] | (pair_len[1:] != pair_len[:-1])
-    parallel = int(distinct.sum() - first.sum())
-    keep = order[first]
-
-    # Projection.
-    if crs is not None:
-        out_crs = pyproj.CRS.from_user_input(crs)
-    elif in_crs.is_projected:
-        out_crs = in_crs
-    else:
-        out_crs = utm_crs_for(float(np.median(xs)), float(np.median(ys)))
-    if out_crs.is_geographic:
-        raise CoverageInputError(f"crs={out_crs.to_string()} is geographic; give a projected CRS.")
-    transformer = pyproj.Transformer.from_crs(in_crs, out_crs, always_xy=True)
-    px, py = transformer.transform(xs, ys)
-    px = np.asarray(px, dtype=np.float64)
-    py = np.asarray(py, dtype=np.float64)
-
-    eu = u_arr[keep]
-    ev = v_arr[keep]
-    elen = len_arr[keep]
-    raw_geoms = [geoms[i] for i in keep]
-    geometry = _edge_geometries(raw_geoms, eu, ev, xs, ys, transformer, px, py)
-
-    # Connected components.
-    n = len(nodes)
-    adj = sp.coo_matrix((np.ones(eu.size), (eu, ev)), shape=(n, n)).tocsr()
-    n_comp, labels = connected_components(adj, directed=False)
-    used = np.zeros(n, dtype=bool)
-    used[eu] = True
-    used[ev] = True
-    sizes = np.bincount(labels[used], minlength=n_comp)
-    islands_removed = 0
-    island_nodes = 0
-    keep_node = used.copy()
-    if largest_only and n_comp > 1:
-        main = int(np.argmax(sizes))
-        small = (sizes > 0) & (np.arange(n_comp) != main)
-        islands_removed = int(small.sum())
-        island_nodes = int(sizes[small].sum())
-        keep_node &= labels == main
-    edge_keep = keep_node[eu] & keep_node[ev]
-
-    # Renumber nodes.
-    new_index = np.full(n, -1, dtype=np.int64)
-    kept_nodes = np.flatnonzero(keep_node)
-    new_index[kept_nodes] = np.arange(kept_nodes.size)
-    eu = new_index[eu[edge_keep]]
-    ev = new_index[ev[edge_keep]]
-    elen = elen[edge_keep]
-    geometry = geometry[edge_keep]
-    hw = np.asarray([highways[i] for i in keep], dtype=object)[edge_keep]
-    comp_labels = labels[kept_nodes]
-    _, comp_labels = np.unique(comp_labels, return_inverse=True)
-    node_ids = np.asarray([_as_int_id(nodes[i]) for i in kept_nodes], dtype=np.int64)
-
-    csr = _symmetric_csr(eu, ev, elen, kept_nodes.size)
-    report = NetworkReport(
-        source=desc,
+    for reason, count in sorted(removed.items()):
+        logger.info("%s: removed %d edges (%s)", desc, count, reason)
+    geometry = np.empty(len(geoms), dtype=object)
+    geometry[:] = geoms
+    table = EdgeTable(
+        node_id=np.asarray([_as_int_id(node) for node in nodes], dtype=np.int64),
+        node_x=xs,
+        node_y=ys,
+        crs=in_crs,
+        u=np.asarray(us, dtype=np.int64),
+        v=np.asarray(vs, dtype=np.int64),
+        length_m=np.asarray(lengths, dtype=np.float64),
+        highway=np.asarray(highways, dtype=object),
+        geometry=geometry,
         raw_nodes=raw_nodes,
         raw_edges=raw_edges,
         removed_edges=removed,
-        parallel_edges_collapsed=parallel,
-        self_loops_removed=self_loops,
-        islands_removed=islands_removed,
-        island_nodes_removed=island_nodes,
-        nodes=int(kept_nodes.size),
-        edges=int(eu.size),
-        total_length_m=float(elen.sum()),
+        removed_ways=dict(G.graph.get("filtered_ways") or {}),
     )
-    for reason, count in sorted(removed.items()):
-        logger.info("%s: removed %d edges (%s)", desc, count, reason)
-    return WalkNetwork(
-        crs=out_crs,
-        node_id=node_ids,
-        node_x=px[kept_nodes],
-        node_y=py[kept_nodes],
-        edge_u=eu,
-        edge_v=ev,
-        edge_length_m=elen,
-        edge_geometry=geometry,
-        edge_highway=hw,
-        graph=csr,
-        component=comp_labels.astype(np.int64),
-        report=report,
-    )
+    out_crs = pyproj.CRS.from_user_input(crs) if crs is not None else None
+    return assemble_network(table, largest_only=largest_only, crs=out_crs, source=desc)
 
 
 def _as_int_id(node: object) -> int:
@@ -357,58 +276,6 @@ def _as_int_id(node: object) -> int:
         return int(node)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return abs(hash(node)) % (2**62)
-
-
-def _symmetric_csr(
-    u: npt.NDArray[np.int64], v: npt.NDArray[np.int64], length: npt.NDArray[np.float64], n: int
-) -> sp.csr_matrix:
-    """Symmetric CSR of edge lengths; explicit zeros are kept (they are edges)."""
-    rows = np.concatenate([u, v])
-    cols = np.concatenate([v, u])
-    data = np.concatenate([length, length])
-    return sp.csr_matrix((data, (rows, cols)), shape=(n, n))
-
-
-def _edge_geometries(
-    raw: list[object],
-    eu: npt.NDArray[np.int64],
-    ev: npt.NDArray[np.int64],
-    xs: npt.NDArray[np.float64],
-    ys: npt.NDArray[np.float64],
-    transformer: pyproj.Transformer,
-    px: npt.NDArray[np.float64],
-    py: npt.NDArray[np.float64],
-) -> npt.NDArray[np.object_]:
-    """Projected LineStrings oriented from u to v (straight where missing)."""
-    out = np.empty(len(raw), dtype=object)
-    has = np.array([isinstance(g, shapely.LineString) for g in raw], dtype=bool)
-    # Straight lines where the graph has no geometry.
-    idx = np.flatnonzero(~has)
-    if idx.size:
-        coords = np.stack(
-            [
-                np.column_stack([px[eu[idx]], py[eu[idx]]]),
-                np.column_stack([px[ev[idx]], py[ev[idx]]]),
-            ],
-            axis=1,
-        )
-        out[idx] = shapely.linestrings(coords)
-    idx = np.flatnonzero(has)
-    if idx.size:
-        lines = np.asarray([raw[i] for i in idx], dtype=object)
-        projected = shapely.transform(lines, lambda c: np.column_stack(transformer.transform(c[:, 0], c[:, 1])))
-        # Orient each from u to v: compare the first vertex with node u.
-        first = shapely.get_point(projected, 0)
-        fx, fy = shapely.get_x(first), shapely.get_y(first)
-        last = shapely.get_point(projected, -1)
-        lx, ly = shapely.get_x(last), shapely.get_y(last)
-        du = np.hypot(fx - px[eu[idx]], fy - py[eu[idx]])
-        dv = np.hypot(lx - px[eu[idx]], ly - py[eu[idx]])
-        flip = dv < du
-        if flip.any():
-            projected[flip] = shapely.reverse(projected[flip])
-        out[idx] = projected
-    return out
 
 
 # --------------------------------------------------------------------------
@@ -423,6 +290,7 @@ def load_network(
     crs: str | pyproj.CRS | None = None,
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
+    engine: Literal["auto", "arrays", "networkx"] = "auto",
 ) -> WalkNetwork:
     """Load a walking network from a file and prepare it for analysis.
 
@@ -445,6 +313,14 @@ def load_network(
         cannot be written is reported in one warning and not used.
     cache_dir : path, optional
         Where prepared networks are stored (:func:`default_cache_dir`).
+    engine : {"auto", "arrays", "networkx"}, default "auto"
+        How OSM XML, PBF and Overpass sources are prepared. ``"arrays"``
+        reads the ways straight into arrays and simplifies the topology with
+        numpy (:mod:`coverage._simplify`; fast and lean at city scale);
+        ``"networkx"`` builds an osmnx graph of the walkable ways and calls
+        ``osmnx.simplify_graph``. Both give the same network (the networkx
+        path is the oracle in the tests). ``"auto"`` uses arrays for OSM and
+        Overpass sources and networkx for GraphML, which is already a graph.
 
     Returns
     -------
@@ -471,16 +347,47 @@ def load_network(
     from coverage import osm
 
     out_crs = pyproj.CRS.from_user_input(crs) if crs is not None else None
+    if engine not in ("auto", "arrays", "networkx"):
+        msg = f"engine={engine!r}: give 'auto', 'arrays' or 'networkx'."
+        raise CoverageInputError(msg)
+    kind = osm.source_kind(source)
+    if engine == "auto":
+        engine = "networkx" if kind == "graphml" else "arrays"
+    if engine == "arrays" and kind == "graphml":
+        msg = f"{_describe(source)}: a GraphML file is already a graph; load it with engine='networkx' or 'auto'."
+        raise CoverageInputError(msg)
 
     def build() -> WalkNetwork:
-        G = osm.graph_from_file(source)
+        if engine == "arrays":
+            return _network_from_ways(source, largest_only=largest_only, crs=out_crs)
+        G = osm.graph_from_file(source, way_filter=exclusion_reason)
         return network_from_graph(G, largest_only=largest_only, crs=out_crs, source=_describe(source))
 
     if not cache:
         return build()
-    key = network_key(osm.file_digest(source), largest_only=largest_only, crs=out_crs, engine="networkx")
+    key = network_key(osm.file_digest(source), largest_only=largest_only, crs=out_crs, engine=engine)
     folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return load_cached(build, key=key, folder=folder)
+
+
+def _network_from_ways(
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    largest_only: bool,
+    crs: pyproj.CRS | None,
+) -> WalkNetwork:
+    """Prepare an OSM XML, PBF or Overpass source with the array path."""
+    from coverage.osm import _arrays, _sources
+
+    resolved = _sources._resolve(source)
+    start = time.perf_counter()
+    ways = _arrays.ways_from_file(list(resolved.paths), kind=resolved.kind, description=resolved.description)
+    table, notes = edges_from_ways(ways, exclude=exclusion_reason)
+    for note in notes:
+        warn(note, stacklevel=4)
+    net = assemble_network(table, largest_only=largest_only, crs=crs, source=_describe(source))
+    logger.info("prepared %s with arrays in %.1f s: %r", resolved.description, time.perf_counter() - start, net)
+    return net
 
 
 def _describe(source: object) -> str:

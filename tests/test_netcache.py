@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
-from coverage import _netcache, osm
+from coverage import _netcache, network, osm
 from coverage._cache import CacheCorruptError, files_digest, read_entry, write_entry
 from coverage._errors import CoverageWarning
 from coverage.network import WalkNetwork, load_network
@@ -78,7 +78,8 @@ def _no_rebuild(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cached network should have been used")
 
-    monkeypatch.setattr(osm, "graph_from_file", boom)
+    monkeypatch.setattr(osm, "graph_from_file", boom)  # the networkx path
+    monkeypatch.setattr(network, "_network_from_ways", boom)  # the array path
 
 
 def _entry(cache: Path) -> Path:

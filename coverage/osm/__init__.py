@@ -4,7 +4,9 @@ First stage of the pipeline: a file on disk becomes a networkx ``MultiDiGraph``
 in the form osmnx builds (unprojected EPSG:4326, node attributes ``x``/``y``,
 edge attributes ``osmid``, ``highway``, ``length`` in metres, optional
 ``geometry`` and the OSM way tags a pedestrian filter needs). Nothing is
-filtered for pedestrians here; :mod:`coverage.network` does that.
+filtered for pedestrians here unless a ``way_filter`` is passed (as
+:mod:`coverage.network` does, with its pedestrian rules). The array path of
+the loader reads the same sources without a graph (:mod:`._arrays`).
 
 Supported sources, chosen by file suffix:
 
@@ -33,6 +35,7 @@ The package, one module per step:
 * :mod:`._osmfile`: OSM XML and PBF with pyosmium;
 * :mod:`._overpass`: Overpass JSON, merged without duplicates;
 * :mod:`._graph`: the raw osmnx-style graph (:func:`graph_from_file`);
+* :mod:`._arrays`: highway ways straight into arrays (the array path);
 * :mod:`.buildings`: building footprints as a plain table
   (:func:`buildings_from_file`), for building-based demand.
 """
@@ -41,7 +44,7 @@ from __future__ import annotations
 
 from ._common import CRS_WGS84, DROP_DEGENERATE, DROP_OUTSIDE, PEDESTRIAN_WAY_TAGS, PathLike, Source
 from ._graph import graph_from_file
-from ._sources import SUPPORTED_SUFFIXES, file_digest
+from ._sources import SUPPORTED_SUFFIXES, file_digest, source_kind
 from .buildings import BUILDING_COLUMNS, buildings_from_file
 
 __all__ = [
@@ -56,4 +59,5 @@ __all__ = [
     "buildings_from_file",
     "file_digest",
     "graph_from_file",
+    "source_kind",
 ]

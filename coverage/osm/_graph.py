@@ -7,6 +7,7 @@ import math
 import time
 import warnings
 from collections import Counter
+from collections.abc import Callable, Mapping
 from itertools import groupby, pairwise
 from typing import Any
 
@@ -31,7 +32,9 @@ from ._sources import _resolve
 logger = logging.getLogger("coverage.osm")
 
 
-def graph_from_file(source: Source) -> nx.MultiDiGraph:
+def graph_from_file(
+    source: Source, *, way_filter: Callable[[Mapping[str, str]], str | None] | None = None
+) -> nx.MultiDiGraph:
     """Read an offline OSM source into a raw osmnx-style street graph.
 
     Parameters
@@ -42,6 +45,13 @@ def graph_from_file(source: Source) -> nx.MultiDiGraph:
         (``.json``) file; a folder, meaning all ``*.json`` files in it (sorted
         by name); or a sequence of Overpass JSON paths, merged in the order
         given.
+    way_filter
+        Optional: called with each OSM way's tags (OSM XML, PBF and Overpass
+        sources); ways for which it returns a reason (a string) are left out
+        before the graph is built and simplified, counted per reason in
+        ``G.graph["filtered_ways"]``. :mod:`coverage.network` passes its
+        pedestrian filter here, so that topology is simplified on the walking
+        network. Ignored for GraphML (already built).
 
     Returns
     -------
@@ -116,7 +126,7 @@ def graph_from_file(source: Source) -> nx.MultiDiGraph:
             else:
                 data = _read_osm_file(resolved.paths[0], file_format=resolved.osmium_format)
                 merge = None
-            graph = _build_graph(data, path_text=resolved.description, notes=notes)
+            graph = _build_graph(data, path_text=resolved.description, notes=notes, way_filter=way_filter)
             graph.graph["osm_elements"] = {"nodes": len(data.node_lonlat), "ways": len(data.ways)}
             if merge is not None:
                 graph.graph["overpass_merge"] = merge
@@ -136,7 +146,60 @@ def graph_from_file(source: Source) -> nx.MultiDiGraph:
     return graph
 
 
-def _build_graph(data: _OsmData, *, path_text: str, notes: list[str]) -> nx.MultiDiGraph:
+def way_notes(path_text: str, *, clipped_ways: int, missing_nodes: int, dropped: Mapping[str, int]) -> list[str]:
+    """Return the warnings about clipped and broken highway ways (shared with the array path)."""
+    notes = []
+    if missing_nodes:
+        gone = dropped.get(DROP_OUTSIDE, 0)
+        notes.append(
+            f"{path_text}: {clipped_ways:,} highway ways reference {missing_nodes:,} nodes "
+            "that are not in the data (a clipped extract); they were cut at the missing nodes"
+            + (f" and {gone:,} of them, with no 2 consecutive nodes left, were dropped" if gone else "")
+            + ". To keep whole ways, cut extracts with `osmium extract --strategy complete_ways` "
+            "or query Overpass with `(._;>;);`."
+        )
+    if dropped.get(DROP_DEGENERATE, 0):
+        notes.append(
+            f"{path_text}: {dropped[DROP_DEGENERATE]:,} highway ways with fewer than 2 distinct "
+            "nodes were dropped (broken OSM data; fix them in OSM if they matter)."
+        )
+    return notes
+
+
+def no_street_error(path_text: str, n_ways: int, filtered: Mapping[str, int]) -> CoverageInputError:
+    """Return the error for ways that give no street (shared with the array path)."""
+    if filtered and sum(filtered.values()) == n_ways:
+        reasons = ", ".join(f"{count:,} {reason}" for reason, count in sorted(filtered.items()))
+        msg = (
+            f"{path_text}: none of its {n_ways:,} highway ways may be walked ({reasons}); "
+            "is this a walking or street network? Export footways, paths and streets."
+        )
+    else:
+        msg = (
+            f"{path_text}: none of its {n_ways:,} highway ways has two consecutive "
+            "nodes with coordinates in the data, so no street can be built. Export the "
+            "area again with complete ways and their nodes."
+        )
+    return CoverageInputError(msg)
+
+
+def rings_only_error(path_text: str) -> CoverageInputError:
+    """Return the error for ways that form only isolated rings (shared with the array path)."""
+    msg = (
+        f"{path_text}: the usable highway ways form only closed rings that touch no other "
+        "street, and isolated rings are not part of a street network (osmnx removes them). "
+        "Export a larger area, with the streets that lead to them."
+    )
+    return CoverageInputError(msg)
+
+
+def _build_graph(
+    data: _OsmData,
+    *,
+    path_text: str,
+    notes: list[str],
+    way_filter: Callable[[Mapping[str, str]], str | None] | None = None,
+) -> nx.MultiDiGraph:
     """Turn highway ways into a simplified, bidirectional osmnx-style graph.
 
     Mirrors osmnx's ``_create_graph`` with ``bidirectional=True``: each way
@@ -144,6 +207,8 @@ def _build_graph(data: _OsmData, *, path_text: str, notes: list[str]) -> nx.Mult
     ``osmid``, the useful way tags, ``oneway=False`` and ``reversed``; then
     ``length`` is added and the topology simplified with osmnx's public
     functions. Ways are cut where their nodes are missing from the data.
+    Ways for which ``way_filter`` gives a reason are left out first (counted
+    in ``G.graph["filtered_ways"]``).
     """
     graph = nx.MultiDiGraph(
         created_date=ox.utils.ts(),
@@ -151,11 +216,15 @@ def _build_graph(data: _OsmData, *, path_text: str, notes: list[str]) -> nx.Mult
         crs=CRS_WGS84,
     )
     dropped: Counter[str] = Counter()
+    filtered: Counter[str] = Counter()
     clipped_ways = 0
     missing_nodes: set[int] = set()
     pieces: list[tuple[list[int], dict[str, Any]]] = []
     used: dict[int, None] = {}  # ordered set
     for way_id, refs, tags in data.ways:
+        if way_filter is not None and (reason := way_filter(tags)) is not None:
+            filtered[reason] += 1
+            continue
         nodes = [node for node, _ in groupby(refs)]
         if len(set(nodes)) < 2:
             dropped[DROP_DEGENERATE] += 1
@@ -183,26 +252,8 @@ def _build_graph(data: _OsmData, *, path_text: str, notes: list[str]) -> nx.Mult
             used.update(dict.fromkeys(run))
 
     if not pieces:
-        msg = (
-            f"{path_text}: none of its {len(data.ways):,} highway ways has two consecutive "
-            "nodes with coordinates in the data, so no street can be built. Export the "
-            "area again with complete ways and their nodes."
-        )
-        raise CoverageInputError(msg)
-    if missing_nodes:
-        gone = dropped[DROP_OUTSIDE]
-        notes.append(
-            f"{path_text}: {clipped_ways:,} highway ways reference {len(missing_nodes):,} nodes "
-            "that are not in the data (a clipped extract); they were cut at the missing nodes"
-            + (f" and {gone:,} of them, with no 2 consecutive nodes left, were dropped" if gone else "")
-            + ". To keep whole ways, cut extracts with `osmium extract --strategy complete_ways` "
-            "or query Overpass with `(._;>;);`."
-        )
-    if dropped[DROP_DEGENERATE]:
-        notes.append(
-            f"{path_text}: {dropped[DROP_DEGENERATE]:,} highway ways with fewer than 2 distinct "
-            "nodes were dropped (broken OSM data; fix them in OSM if they matter)."
-        )
+        raise no_street_error(path_text, len(data.ways), filtered)
+    notes.extend(way_notes(path_text, clipped_ways=clipped_ways, missing_nodes=len(missing_nodes), dropped=dropped))
 
     graph.add_nodes_from(
         (
@@ -221,7 +272,11 @@ def _build_graph(data: _OsmData, *, path_text: str, notes: list[str]) -> nx.Mult
         graph.add_edges_from([(v, u) for u, v in edges], **attrs, reversed=True)
     graph = ox.distance.add_edge_lengths(graph)
     graph = ox.simplify_graph(graph)
+    if graph.number_of_edges() == 0:
+        raise rings_only_error(path_text)
     graph.graph["dropped_ways"] = dict(sorted(dropped.items()))
+    if way_filter is not None:
+        graph.graph["filtered_ways"] = dict(sorted(filtered.items()))
     _check_lengths(graph, path_text=path_text)
     return graph
 

@@ -165,11 +165,21 @@ def _merge_overpass(paths: Sequence[Path], *, notes: list[str]) -> tuple[list[di
     return [element for element, _ in merged.values()], stats
 
 
-def _read_overpass(paths: Sequence[Path], *, notes: list[str]) -> tuple[_OsmData, dict[str, int]]:
-    """Read and merge Overpass JSON files into highway ways and their nodes."""
+def _read_overpass(
+    paths: Sequence[Path],
+    *,
+    notes: list[str],
+    way_keys: Sequence[str] | None = None,
+    node_keys: Sequence[str] | None = None,
+) -> tuple[_OsmData, dict[str, int]]:
+    """Read and merge Overpass JSON files into highway ways and their nodes.
+
+    ``way_keys`` and ``node_keys`` are the tags kept (by default osmnx's
+    ``useful_tags_way`` and ``useful_tags_node``).
+    """
     elements, stats = _merge_overpass(paths, notes=notes)
-    node_keys = list(ox.settings.useful_tags_node)
-    way_keys = list(ox.settings.useful_tags_way)
+    node_keys = list(ox.settings.useful_tags_node) if node_keys is None else list(node_keys)
+    way_keys = list(ox.settings.useful_tags_way) if way_keys is None else list(way_keys)
     data = _OsmData()
     lonlat: dict[int, tuple[float, float]] = {}
     where = paths[0] if len(paths) == 1 else paths[0].parent

@@ -206,3 +206,14 @@ def _resolve(source: Source) -> _Resolved:
             raise CoverageInputError(msg)
     names = ", ".join(str(path) for path in paths)
     return _Resolved("json", paths, is_folder=False, description=f"{len(paths)} Overpass JSON files: {names}")
+
+
+def source_kind(source: Source) -> str:
+    """Return the kind of a source: ``"graphml"``, ``"osm"``, ``"pbf"`` or ``"json"``.
+
+    Raises
+    ------
+    CoverageInputError
+        As :func:`file_digest` does, for a source that cannot be read.
+    """
+    return _resolve(source).kind
