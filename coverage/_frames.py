@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import warnings
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 
-from ._errors import CoverageInputError
+from ._errors import CoverageInputError, CoverageWarning, warn
+from .network import WalkNetwork
+from .sites import Snap, snap_points, snap_sites
 
 
 def site_frame(sites: gpd.GeoDataFrame, *, id_col: str = "site_id", name_col: str | None = "name",
@@ -63,3 +67,37 @@ def site_frame(sites: gpd.GeoDataFrame, *, id_col: str = "site_id", name_col: st
     out.insert(0, "site_id", text_ids.to_numpy())
     out.insert(1, "name", names.to_numpy())
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class PlacedSites:
+    """Sites projected to the network's CRS, with where each sits on it.
+
+    Attributes
+    ----------
+    sites : geopandas.GeoDataFrame
+        The sites (``site_id``, ``name``, ...) with ``snapped``, ``access_m``,
+        ``edge`` and ``component`` columns.
+    snap : Snap
+        Their places on the network (``edge == -1`` where unsnapped).
+    """
+
+    sites: gpd.GeoDataFrame
+    snap: Snap
+
+
+def place_sites(net: WalkNetwork, sites: gpd.GeoDataFrame, *, max_snap_m: float, prefix: str = "") -> PlacedSites:
+    """Snap normalised sites (see :func:`site_frame`) onto the network; an empty frame is fine.
+
+    Warnings about unsnapped sites are reported at the caller's caller (the
+    public function), prefixed with ``prefix`` (e.g. the service's key).
+    """
+    if not len(sites):
+        empty = sites.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
+        return PlacedSites(empty, snap_points(net, empty.geometry, max_snap_m=max_snap_m))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CoverageWarning)
+        placed, snap = snap_sites(net, sites, max_snap_m=max_snap_m)
+    for w in caught:
+        warn(f"{prefix}{w.message}", w.category, stacklevel=3)
+    return PlacedSites(placed, snap)

@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import time
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +32,14 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from . import _defaults as defaults
-from ._errors import CoverageInputError, CoverageInternalError, CoverageWarning, warn
-from ._frames import site_frame
+from ._errors import CoverageInputError, CoverageInternalError
+from ._frames import place_sites, site_frame
 from ._reach import reach_from_sites
 from ._types import BoolArray, FloatArray
 from ._validate import as_distance, as_radii, as_speed
 from .gaps import find_gaps
 from .network import WalkNetwork
-from .sites import Snap, snap_points, snap_sites
+from .sites import Snap
 from .snapped import SnappedDemand, snap_demand
 from .tables import HEADLINE_COLUMNS, STATUSES, area_names, areas_table, halls_table, summary_table
 
@@ -355,16 +354,8 @@ def assess_coverage(
         groups, radius_m=radius_m, minutes=minutes, walk_speed_kmh=walk_speed_kmh,
         group_walk_speed_kmh=group_walk_speed_kmh,
     )
-    sites = site_frame(halls, id_col=id_col, name_col=name_col)
-    if len(sites):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", CoverageWarning)
-            sites, hall_snap = snap_sites(net, sites, max_snap_m=max_snap_m)
-        for w in caught:
-            warn(str(w.message), w.category, stacklevel=2)
-    else:
-        sites = sites.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
-        hall_snap = snap_points(net, sites.geometry, max_snap_m=max_snap_m)
+    placed_halls = place_sites(net, site_frame(halls, id_col=id_col, name_col=name_col), max_snap_m=max_snap_m)
+    sites, hall_snap = placed_halls.sites, placed_halls.snap
     timings["snap"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -82,17 +82,7 @@ def load_scenario_halls(sc: Scenario, net: WalkNetwork) -> tuple[gpd.GeoDataFram
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
         )
         return empty, "no existing halls: the question is where halls should go."
-    sites = read_sites(
-        cfg["file"],
-        id_col=cfg["id_col"],
-        name_col=cfg["name_col"],
-        lon_col=cfg["lon_col"],
-        lat_col=cfg["lat_col"],
-        crs=cfg["crs"],
-        layer=cfg["layer"],
-        encoding=cfg["encoding"],
-    )
-    sites = _filtered(sites, cfg["filter"], "halls").reset_index(drop=True)
+    sites = _read_site_file(cfg, "halls")
     note = f"{len(sites)} {cfg['label']}"
     if cfg["clip_to_network"]:
         hull = shapely.convex_hull(shapely.multilinestrings(list(net.edge_geometry)))
@@ -193,16 +183,21 @@ def load_scenario_services(sc: Scenario) -> list[Service]:
     """Read each ``[[services]]`` entry's sites into a :class:`coverage.services.Service`."""
     out = []
     for i, cfg in enumerate(sc.services, start=1):
-        sites = read_sites(
-            cfg["file"],
-            id_col=cfg["id_col"],
-            name_col=cfg["name_col"],
-            lon_col=cfg["lon_col"],
-            lat_col=cfg["lat_col"],
-            crs=cfg["crs"],
-            layer=cfg["layer"],
-            encoding=cfg["encoding"],
-        )
-        sites = _filtered(sites, cfg["filter"], f"[services]] #{i}").reset_index(drop=True)
+        sites = _read_site_file(cfg, f"[services]] #{i}")
         out.append(Service(cfg["key"], sites, name=cfg["name"], radius_m=cfg["radius_m"], minutes=cfg["minutes"]))
     return out
+
+
+def _read_site_file(cfg: dict[str, Any], section: str) -> gpd.GeoDataFrame:
+    """Read a sites file with the reading keys of ``[halls]`` or a ``[[services]]`` entry, then filter it."""
+    sites = read_sites(
+        cfg["file"],
+        id_col=cfg["id_col"],
+        name_col=cfg["name_col"],
+        lon_col=cfg["lon_col"],
+        lat_col=cfg["lat_col"],
+        crs=cfg["crs"],
+        layer=cfg["layer"],
+        encoding=cfg["encoding"],
+    )
+    return _filtered(sites, cfg["filter"], section).reset_index(drop=True)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -21,13 +20,12 @@ import numpy as np
 import pandas as pd
 
 from . import _defaults as defaults
-from ._errors import CoverageInputError, CoverageWarning, warn
-from ._frames import site_frame
+from ._errors import CoverageInputError
+from ._frames import place_sites, site_frame
 from ._reach import reach_from_sites
 from ._validate import as_distance
 from .assess import group_radii
 from .network import WalkNetwork
-from .sites import snap_points, snap_sites
 from .snapped import SnappedDemand, snap_demand
 from .tables import STATUSES, halls_table
 
@@ -220,16 +218,9 @@ def assess_services(
             groups, radius_m=svc.radius_m, minutes=svc.minutes, walk_speed_kmh=walk_speed_kmh,
             group_walk_speed_kmh=group_walk_speed_kmh,
         )
-        sites = site_frame(svc.sites, id_col=svc.id_col, name_col=svc.name_col, what=f"service {svc.key!r} sites")
-        if len(sites):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", CoverageWarning)
-                sites, snap = snap_sites(net, sites, max_snap_m=max_snap_m)
-            for w in caught:
-                warn(f"service {svc.key!r}: {w.message}", w.category, stacklevel=2)
-        else:
-            sites = sites.to_crs(net.crs).assign(snapped=False, access_m=np.nan, edge=-1, component=-1)
-            snap = snap_points(net, sites.geometry, max_snap_m=max_snap_m)
+        frame = site_frame(svc.sites, id_col=svc.id_col, name_col=svc.name_col, what=f"service {svc.key!r} sites")
+        placed_sites = place_sites(net, frame, max_snap_m=max_snap_m, prefix=f"service {svc.key!r}: ")
+        sites, snap = placed_sites.sites, placed_sites.snap
         threshold = units["group"].map(radii).to_numpy(dtype=np.float64)
         reach = reach_from_sites(net, snap, placed.snap, limit=float(threshold.max(initial=0.0)))
         keep = reach.pair_distance <= threshold[reach.pair_unit]
