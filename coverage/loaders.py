@@ -108,7 +108,7 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
             polys = _filtered(gpd.read_file(cfg["area_file"]), cfg["area_filter"], "demand").to_crs(net.crs)
             hull = shapely.convex_hull(shapely.multilinestrings(list(net.edge_geometry)))
             area = shapely.intersection(polys.union_all(), hull)
-        units = dm.estimate_demand_along_streets(net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"])
+        units = dm.demand_from_streets(net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"])
         if cfg["source_note"]:
             units.attrs["estimate_note"] = (
                 f"{units.attrs.get('estimate_note', '')} Source: {cfg['source_note']}".strip()

@@ -21,12 +21,10 @@ from coverage.demand import (
     DEMAND_COLUMNS,
     FUTIAN_AREA_KM2,
     FUTIAN_POPULATION_2020,
-    _clip_lines,
-    _parse_levels,
-    _points_along,
     combine_demand,
     demand_from_buildings,
     demand_from_polygons,
+    demand_from_streets,
     demand_share,
     estimate_demand_along_streets,
     read_demand,
@@ -34,6 +32,8 @@ from coverage.demand import (
     read_population_grid,
     validate_demand,
 )
+from coverage.demand._spread import _clip_lines, _points_along
+from coverage.demand.buildings import _parse_levels
 
 UTM = "EPSG:32650"
 POA_TOTAL = 812_935
@@ -345,7 +345,7 @@ def test_spacing_below_the_floor_names_the_setting(spacing: float) -> None:
     with pytest.raises(CoverageInputError, match=r"spacing_m="):
         demand_from_polygons(cells([1.0]), edges=streets(lines), spacing_m=spacing)
     with pytest.raises(CoverageInputError, match=r"spacing_m=.*(smallest accepted value of 1 m|> 0 m|finite)"):
-        estimate_demand_along_streets(streets(lines, highway=["residential"]), density_per_km2=100, spacing_m=spacing)
+        demand_from_streets(streets(lines, highway=["residential"]), density_per_km2=100, spacing_m=spacing)
 
 
 def test_memory_estimate_before_spreading(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -662,7 +662,8 @@ def _osm_square(way_id: int, node0: int, lon: float, lat: float, tags: dict[str,
     return nodes, f'<way id="{way_id}" version="1">{refs}{tag_xml}</way>'
 
 
-def test_buildings_by_floor_area(tmp_path: Path) -> None:
+def _town_osm(tmp_path: Path) -> Path:
+    """Five equal squares: house (2 levels), yes ('EG' levels), yes, garage, no."""
     specs = [
         (1, {"building": "house", "building:levels": "2"}),
         (2, {"building": "yes", "building:levels": "EG"}),
@@ -679,6 +680,11 @@ def test_buildings_by_floor_area(tmp_path: Path) -> None:
     path.write_text(
         '<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">' + "".join(nodes) + "".join(ways) + "</osm>"
     )
+    return path
+
+
+def test_buildings_by_floor_area(tmp_path: Path) -> None:
+    path = _town_osm(tmp_path)
     with pytest.warns(CoverageWarning, match=r"1 buildings have a building:levels.*w2: 'EG'"):
         units = demand_from_buildings(path, 100)
     assert_schema(units)
@@ -700,7 +706,7 @@ def test_buildings_by_floor_area(tmp_path: Path) -> None:
 def test_buildings_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(CoverageInputError, match="total_population must be a positive"):
         demand_from_buildings(tmp_path / "x.pbf", 0)
-    with pytest.raises(CoverageInputError, match="does not exist"):
+    with pytest.raises(CoverageInputError, match=r"x\.pbf: no such file or folder"):
         demand_from_buildings(tmp_path / "x.pbf", 10)
     with pytest.raises(CoverageInputError, match="default_levels"):
         demand_from_buildings(tmp_path / "x.pbf", 10, default_levels=0)
@@ -708,6 +714,25 @@ def test_buildings_bad_arguments(tmp_path: Path) -> None:
     empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>')
     with pytest.raises(CoverageInputError, match="no building areas"):
         demand_from_buildings(empty, 10)
+
+
+def test_buildings_from_a_table_match_the_path_convenience(tmp_path: Path) -> None:
+    from coverage.osm import buildings_from_file
+
+    path = _town_osm(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        table = buildings_from_file(path)
+        from_table = demand_from_buildings(table, 1000)
+        from_path = demand_from_buildings(path, 1000)
+    pd.testing.assert_frame_equal(from_table, from_path)
+    assert from_table.attrs == from_path.attrs
+    with pytest.raises(CoverageInputError, match=r"the buildings table lacks the columns \['footprint_m2'\]"):
+        demand_from_buildings(table.drop(columns="footprint_m2"), 10)
+    with pytest.raises(CoverageInputError, match=r"area_crs applies to an OSM file; .* Remove area_crs"):
+        demand_from_buildings(table, 10, area_crs="EPSG:32632")
+    with pytest.raises(CoverageInputError, match=r"repeats the ids 'w1'"):
+        demand_from_buildings(pd.concat([table.iloc[:1], table.iloc[:1]]).assign(building_id="w1"), 10)
 
 
 @pytest.mark.slow
@@ -747,7 +772,7 @@ def test_estimate_along_streets_weights_and_note() -> None:
     ]
     edges = streets(lines, highway=["residential", "primary", "motorway"])
     with pytest.warns(EstimateWarning, match=r"10,000 residents/km² x 1.00 km²") as record:
-        units = estimate_demand_along_streets(edges, density_per_km2=10_000, area=box(0, -500, 1000, 500))
+        units = demand_from_streets(edges, density_per_km2=10_000, area=box(0, -500, 1000, 500))
     assert len(record) == 1
     assert_schema(units)
     assert units["estimate"].all()
@@ -757,20 +782,24 @@ def test_estimate_along_streets_weights_and_note() -> None:
     assert units.attrs["total_population"] == pytest.approx(10_000)
     assert set(units["source_id"]) == {"0", "1"}
     with pytest.warns(EstimateWarning):
-        equal = estimate_demand_along_streets(edges, density_per_km2=10_000, area=box(0, -500, 1000, 500), highway=None)
+        equal = demand_from_streets(edges, density_per_km2=10_000, area=box(0, -500, 1000, 500), highway=None)
     assert equal.groupby(equal.geometry.y)["population"].sum().tolist() == pytest.approx([10_000 / 3] * 3)
+
+
+def test_former_name_of_the_street_estimate() -> None:
+    assert estimate_demand_along_streets is demand_from_streets
 
 
 def test_estimate_along_streets_errors() -> None:
     edges = streets([LineString([(0, 0), (1000, 0)])], highway=["motorway"])
     with pytest.raises(CoverageInputError, match="density_per_km2 must be a positive"):
-        estimate_demand_along_streets(edges, density_per_km2=-1)
+        demand_from_streets(edges, density_per_km2=-1)
     with pytest.raises(CoverageInputError, match="no street of the types"):
-        estimate_demand_along_streets(edges, density_per_km2=100, area=box(0, -10, 10, 10))
+        demand_from_streets(edges, density_per_km2=100, area=box(0, -10, 10, 10))
     with pytest.raises(CoverageInputError, match="no 'highway' column"):
-        estimate_demand_along_streets(streets([LineString([(0, 0), (1, 0)])]), density_per_km2=100)
+        demand_from_streets(streets([LineString([(0, 0), (1, 0)])]), density_per_km2=100)
     with pytest.raises(CoverageInputError, match="non-empty"):
-        estimate_demand_along_streets(edges, density_per_km2=100, area=LineString([(0, 0), (1, 1)]))
+        demand_from_streets(edges, density_per_km2=100, area=LineString([(0, 0), (1, 1)]))
 
 
 def test_futian_estimate(shared_data: Path, futian_edges: gpd.GeoDataFrame) -> None:
@@ -779,7 +808,7 @@ def test_futian_estimate(shared_data: Path, futian_edges: gpd.GeoDataFrame) -> N
     area = futian.intersection(shapely.convex_hull(futian_edges.union_all()))
     density = FUTIAN_POPULATION_2020 / FUTIAN_AREA_KM2
     with pytest.warns(EstimateWarning, match="Estimated, not census data"):
-        units = estimate_demand_along_streets(futian_edges, density_per_km2=density, area=area)
+        units = demand_from_streets(futian_edges, density_per_km2=density, area=area)
     assert_schema(units)
     expected = density * area.area / 1e6
     assert units["population"].sum() == pytest.approx(expected, rel=1e-12)
@@ -795,7 +824,7 @@ def test_futian_estimate(shared_data: Path, futian_edges: gpd.GeoDataFrame) -> N
     assert per_m["residential"] > 3 * per_m["primary"]
     # no area: the convex hull of the edges
     with pytest.warns(EstimateWarning):
-        hull_units = estimate_demand_along_streets(futian_edges, density_per_km2=density)
+        hull_units = demand_from_streets(futian_edges, density_per_km2=density)
     assert hull_units.attrs["area_km2"] >= units.attrs["area_km2"] * (1 - 1e-9)
 
 
