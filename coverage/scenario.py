@@ -25,6 +25,7 @@ from . import _defaults as defaults
 from ._data import find_data
 from ._errors import CoverageInputError
 from ._validate import Radii, as_radii
+from .life_circle_options import check_life_circle_options
 from .scenario_schema import MAX_SERVICES, SCHEMA, SERVICE_SCHEMA, Key, check_value
 
 __all__ = ["SCHEMA", "Key", "Scenario", "default_data_dir", "load_scenario", "load_scenario_text"]
@@ -151,6 +152,10 @@ def validate(raw: dict[str, Any], *, path: Path, data_dir: str | os.PathLike[str
     _resolve_paths(path, values, data)
     for i, svc in enumerate(services, start=1):
         _resolve_paths(path, {f"[services]] #{i}": svc}, data, {f"[services]] #{i}": ("file",)})
+    check_life_circle_options(
+        path, values["life_circle"], values["halls"], services, section_given="life_circle" in raw,
+        default_standard=SCHEMA["life_circle"]["standard"].default,
+    )
     return Scenario(path=path, values=values, services=tuple(services))
 
 
@@ -287,6 +292,7 @@ _PATH_KEYS = {
     "areas": ("file",),
     "communities": ("file",),
     "plan": ("candidate_file", "exclude_file"),
+    "life_circle": ("standard_file",),
 }
 
 

@@ -30,7 +30,10 @@ class Key:
         (km/h), ``share``, ``count``, ``seconds``, ``population`` (> 0),
         ``area_km2`` (> 0), ``path``, ``paths`` (one or a list), ``filter``
         (a table of column = value), ``speeds`` (a table of group = km/h),
-        ``choice`` / ``choices`` (one or a list of ``choices``).
+        ``choice`` / ``choices`` (one or a list of ``choices``), ``rate`` (a
+        number > 0 per resident), ``names`` (a list of texts, no repeats),
+        ``name_table`` (a table of name = text), ``distance_table`` (a table
+        of name = metres).
     required : bool
     default : Any
     help : str
@@ -76,6 +79,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
         "clip_to_network": Key("bool", False, False, "keep only halls near the network, reporting the rest"),
         "label": Key("text", False, "Halls", "what the halls are, for the map legend and report"),
+        "capacity_col": Key("str", False, None, "column of residents each hall can serve (or visits a day with "
+                            "visits_per_resident); used by the life-circle step"),
+        "visits_per_resident": Key("rate", False, None, "visits a day per resident: capacity_col then holds visits "
+                                   "a day"),
     },
     "demand": {
         "kind": Key("choice", True, None, "kind of population data", ("estimate", "hexagons", "grid", "points",
@@ -131,6 +138,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "file": Key("path", False, None, "community polygons (社区), the finer level of the tables"),
         "name_col": Key("str", False, None, "column naming each community"),
     },
+    "life_circle": {
+        "enabled": Key("bool", False, None, "run the life-circle step (default: when this section or a "
+                       "capacity_col is given)"),
+        "standard": Key("str", False, "GB 50180-2018", "code of a shipped standard: 'GB 50180-2018' or "
+                        "'TD/T 1062-2021'"),
+        "standard_file": Key("path", False, None, "a local standard (TOML shaped like coverage/standards/"
+                             "gb50180_2018.toml), instead of standard"),
+        "tiers": Key("names", False, None, "tier keys to check, e.g. ['15min', '10min', '5min'] (default: all)"),
+        "target_share": Key("share", False, 1.0, "share of an area's residents that must reach a facility type "
+                            "for it to pass (1.0: everyone, as the standards state radii as maxima)"),
+        "include_optional": Key("bool", False, False, "also require the optional (宜配建 / 品质提升类) types"),
+        "facilities": Key("name_table", False, None, "service key = facility key of the standard, where they "
+                          "differ (use 'halls' for the [halls])"),
+        "thresholds_m": Key("distance_table", False, None, "facility key = walking metres, overriding the "
+                            "standard's service radius"),
+        "judge": Key("choice", False, "standard", "judge walks at the standard's radii, or at each service's own "
+                     "radius_m/minutes (minutes at each group's walking speed)", ("standard", "services")),
+        "backup_min_sites": Key("count", False, 2, "sites within reach that make a resident backed up"),
+    },
     "map": {
         "lang": Key("choice", False, "zh", "labels", ("zh", "en")),
         "offline": Key("bool", False, True, "inline Leaflet so the HTML needs no network"),
@@ -152,6 +178,9 @@ SERVICE_SCHEMA: dict[str, Key] = {
     "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
     "radius_m": Key("distance", False, None, "walking distance in metres that counts as within reach"),
     "minutes": Key("minutes", False, None, "walking time that counts as within reach (instead of radius_m)"),
+    "capacity_col": Key("str", False, None, "column of residents each site can serve (or visits a day with "
+                        "visits_per_resident); used by the life-circle step"),
+    "visits_per_resident": Key("rate", False, None, "visits a day per resident: capacity_col then holds visits a day"),
 }
 """Keys of each ``[[services]]`` entry: one kind of facility with its own sites and threshold."""
 
@@ -236,6 +265,17 @@ def _convert(key: Key, value: Any, label: str) -> Any:
         return value
     if kind == "filter":
         return _check_filter(value, label)
+    if kind == "rate":
+        return _positive(value, label, maximum=1_000.0, unit="per resident", example="0.02")
+    if kind == "names":
+        if not isinstance(value, list) or not value or len(value) > _MAX_LIST:
+            raise CoverageInputError(f"{label} = {value!r:.60} should be a list of 1 to {_MAX_LIST} names in quotes.")
+        names = [_convert(Key("str"), v, label) for v in value]
+        if len(set(names)) != len(names):
+            raise CoverageInputError(f"{label} = {value!r:.60}: a name is listed twice.")
+        return names
+    if kind in ("name_table", "distance_table"):
+        return _check_table(key, value, label)
     if kind == "choice":
         if value not in key.choices:
             raise CoverageInputError(f"{label} = {value!r:.60} should be one of {', '.join(key.choices)}.")
@@ -247,6 +287,19 @@ def _convert(key: Key, value: Any, label: str) -> Any:
             raise CoverageInputError(f"{label}: {bad or value!r:.60} should be among {', '.join(key.choices)}.")
         return list(dict.fromkeys(items))
     raise AssertionError(f"unknown key kind {kind!r}")  # pragma: no cover - schema bug
+
+
+def _check_table(key: Key, value: Any, label: str) -> dict[str, Any]:
+    """Check a table of name = text (``name_table``) or name = metres (``distance_table``)."""
+    example = '{ halls = "community_service_station" }' if key.kind == "name_table" else "{ kindergarten = 300 }"
+    if not isinstance(value, dict) or not value or len(value) > _MAX_LIST:
+        raise CoverageInputError(f"{label} should be a table such as {example} ({key.help}).")
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        where = f"{label}.{name}"
+        _convert(Key("str"), name, where)
+        out[name] = _convert(Key("str"), item, where) if key.kind == "name_table" else as_distance(item, name=where)
+    return out
 
 
 def _check_filter(value: Any, where: str) -> dict[str, Any]:
