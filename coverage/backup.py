@@ -17,7 +17,7 @@ from ._pairs import Pairs
 from ._types import FloatArray, IntArray
 from ._validate import as_count, as_distance
 
-__all__ = ["BackupCoverage", "backup_coverage"]
+__all__ = ["BackupCoverage", "backup_coverage", "backup_from_counts"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,14 +91,43 @@ def backup_coverage(
     >>> b.covered, b.backup, b.halls_within.tolist()
     (30.0, 10.0, [2, 1, 0])
     """
-    k = as_count(min_sites, name="min_sites", minimum=1)
-    pop: FloatArray = np.asarray(population, dtype=np.float64).ravel()
-    if pop.size != pairs.n_demand:
-        raise CoverageInputError(f"population has {pop.size} values for {pairs.n_demand} demand units.")
-    if not np.all(np.isfinite(pop)) or np.any(pop < 0):
-        raise CoverageInputError("population must be finite numbers >= 0.")
     near = pairs if radius_m is None else pairs.within(as_distance(radius_m, name="radius_m"))
     count = np.bincount(near.demand, minlength=pairs.n_demand).astype(np.int64)
+    return backup_from_counts(count, population, min_sites=min_sites)
+
+
+def backup_from_counts(halls_within: npt.ArrayLike, population: npt.ArrayLike, *, min_sites: int = 2) -> BackupCoverage:
+    """Count residents backed up, from the number of halls within reach of each unit.
+
+    Parameters
+    ----------
+    halls_within : array-like of int
+        Per demand unit, distinct halls within reach (e.g. ``CoverageResult.units["halls_within"]``,
+        at each group's own threshold).
+    population : array-like
+        Residents per demand unit.
+    min_sites : int, default 2
+        Halls needed for a resident to count as backed up.
+
+    Returns
+    -------
+    BackupCoverage
+
+    Examples
+    --------
+    >>> backup_from_counts([2, 1, 0], [10, 20, 5]).backup
+    10.0
+    """
+    k = as_count(min_sites, name="min_sites", minimum=1)
+    pop: FloatArray = np.asarray(population, dtype=np.float64).ravel()
+    count = np.asarray(halls_within).ravel()
+    if pop.size != count.size:
+        raise CoverageInputError(f"population has {pop.size} values for {count.size} demand units.")
+    if not np.all(np.isfinite(pop)) or np.any(pop < 0):
+        raise CoverageInputError("population must be finite numbers >= 0.")
+    if count.size and (not np.issubdtype(count.dtype, np.integer) or count.min() < 0):
+        raise CoverageInputError("halls_within must be whole numbers >= 0.")
+    count = count.astype(np.int64)
     by_count = {int(c): float(pop[count == c].sum()) for c in np.unique(count)}
     return BackupCoverage(
         halls_within=count,

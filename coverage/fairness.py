@@ -228,6 +228,7 @@ def coverage_by_community(
     community_col: str = "community",
     group_col: str | None = "group",
     distance_col: str | None = "distance_m",
+    overall_group: str | None = None,
 ) -> pd.DataFrame:
     """Per-community coverage: population, covered, share, mean walking distance, per group.
 
@@ -244,6 +245,9 @@ def coverage_by_community(
     distance_col : str, optional
         Walking distance in metres (inf where unreachable); its population-
         weighted mean over reachable people is reported.
+    overall_group : str, optional
+        The group whose rows make the ``all`` rows when the groups overlap
+        (default: every row).
 
     Returns
     -------
@@ -252,7 +256,8 @@ def coverage_by_community(
         ``mean_distance_m``, ``unreachable``; sorted by community and group.
     """
     frame = _unit_frame(units, covered_col, population_col, community_col, group_col, distance_col)
-    parts = [frame.assign(group="all")]
+    overall = frame if overall_group is None or group_col is None else frame[frame["group"] == overall_group]
+    parts = [overall.assign(group="all")]
     if group_col is not None:
         parts.append(frame)
     rows = []
@@ -371,6 +376,7 @@ def fairness(
     population_col: str = "population",
     community_col: str = "community",
     group_col: str | None = "group",
+    overall_group: str | None = None,
 ) -> FairnessResult:
     """Gini, Palma and Theil of walking distance and of coverage, across residents, communities and groups.
 
@@ -389,14 +395,25 @@ def fairness(
         Community (or any area) name per unit.
     group_col : str, optional
         Demand group (residents, elderly, ...); None for one group.
+    overall_group : str, optional
+        When the groups overlap (``elderly`` a subset of ``residents``,
+        counted again), the group standing for everyone: the indices across
+        residents and communities, and the ``all`` rows of the community
+        table, use only its rows; the indices across groups use every group.
 
     Returns
     -------
     FairnessResult
     """
-    frame = _unit_frame(units, covered_col, population_col, community_col, group_col, distance_col)
+    every = _unit_frame(units, covered_col, population_col, community_col, group_col, distance_col)
+    if overall_group is not None and overall_group not in set(every["group"]):
+        raise CoverageInputError(
+            f"overall_group={overall_group!r} is not a group of the units; groups: {sorted(set(every['group']))}."
+        )
+    frame = every if overall_group is None else every[every["group"] == overall_group]
     table = coverage_by_community(
-        frame, covered_col="covered", community_col="community", group_col="group" if group_col else None
+        every, covered_col="covered", community_col="community", group_col="group" if group_col else None,
+        overall_group=overall_group,
     )
     reach = np.isfinite(frame["distance_m"].to_numpy()) & (frame["population"].to_numpy() > 0)
     lost = float(frame.loc[~np.isfinite(frame["distance_m"]), "population"].sum())
@@ -413,6 +430,9 @@ def fairness(
     for across, key in (("communities", "community"), ("groups", "group")):
         if across == "groups" and group_col is None:
             continue
+        if across == "groups":
+            frame = every
+            reach = np.isfinite(frame["distance_m"].to_numpy()) & (frame["population"].to_numpy() > 0)
         per = frame.groupby(key)
         pop = per["population"].sum()
         covered = frame.loc[frame["covered"]].groupby(key)["population"].sum().reindex(pop.index, fill_value=0.0)

@@ -154,6 +154,7 @@ def check_life_circle(
     community_col: str | None = "community",
     subdistrict_col: str | None = "subdistrict",
     group_col: str | None = None,
+    overall_group: str | None = None,
     thresholds_m: Mapping[str, float] | None = None,
     tiers: Sequence[str] | None = None,
     target_share: float = 1.0,
@@ -183,6 +184,10 @@ def check_life_circle(
     group_col : str, optional
         Column of demand groups (e.g. residents, elderly): each group is also
         checked on its own.
+    overall_group : str, optional
+        The group that stands for everyone in the ``all`` rows, when the
+        groups overlap (e.g. ``residents``, with ``elderly`` a subset of them
+        counted again). Default: every row (the groups are disjoint).
     thresholds_m : mapping, optional
         Facility key -> walking distance in metres, overriding the standard's
         service radius (e.g. a local standard, or minutes at a group's speed).
@@ -219,7 +224,11 @@ def check_life_circle(
     frame = _prepare(residents, population_col, community_col, subdistrict_col, group_col)
     columns = _distance_columns(residents, std, distances)
     reached, thresholds = _reach(residents, std, wanted, columns, thresholds_m or {})
-    fac = _facility_table(frame, reached, wanted, thresholds, target)
+    if overall_group is not None and overall_group not in set(frame["group"]):
+        raise CoverageInputError(
+            f"overall_group={overall_group!r} is not a group of the residents; groups: {sorted(set(frame['group']))}."
+        )
+    fac = _facility_table(frame, reached, wanted, thresholds, target, overall_group)
     tier_table = _tier_table(fac, std, checked_tiers, include_optional)
     return LifeCircleCheck(
         facilities=fac,
@@ -352,6 +361,7 @@ def _facility_table(
     wanted: pd.DataFrame,
     thresholds: dict[str, tuple[float, str]],
     target: float,
+    overall_group: str | None = None,
 ) -> pd.DataFrame:
     pop = frame["population"].to_numpy()
     levels = [("all", np.full(len(frame), ALL_AREAS, dtype=object))]
@@ -361,7 +371,10 @@ def _facility_table(
     rows = []
     for level, area_arr in levels:
         for group in groups:
-            gmask = np.ones(len(frame), dtype=bool) if group == "all" else group_arr == group
+            if group == "all":
+                gmask = np.ones(len(frame), dtype=bool) if overall_group is None else group_arr == overall_group
+            else:
+                gmask = group_arr == group
             areas = sorted(set(area_arr[gmask]))
             codes = {a: i for i, a in enumerate(areas)}
             idx = np.array([codes.get(a, -1) for a in area_arr], dtype=np.int64)

@@ -18,6 +18,8 @@ import geopandas as gpd
 from ._errors import CoverageWarning
 from .assess import CoverageResult, assess_coverage
 from .candidates import build_candidates
+from .life_circle_options import scenario_standard
+from .life_circle_run import LifeCircleResult, assess_life_circle, life_circle_after
 from .loaders import (
     load_scenario_demand,
     load_scenario_halls,
@@ -37,7 +39,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunResult:
-    """Everything a scenario run produced."""
+    """Everything a scenario run produced.
+
+    ``life_circle`` (:class:`coverage.life_circle_run.LifeCircleResult`) holds
+    the ``[life_circle]`` step: the standard's checklist per community and
+    sub-district, hall loads against capacity, backup coverage, 2SFCA scores
+    and the fairness indices, before and (when a plan ran) after.
+    """
 
     scenario: Scenario
     network: WalkNetwork | None = None
@@ -47,6 +55,7 @@ class RunResult:
     demand: gpd.GeoDataFrame | None = None
     coverage: CoverageResult | None = None
     services: ServicesResult | None = None
+    life_circle: LifeCircleResult | None = None
     plan: SitePlan | None = None
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -72,7 +81,9 @@ def _step(result: RunResult, name: str, progress: Callable[[str], None] | None) 
 def run_scenario(
     sc: Scenario,
     *,
-    steps: tuple[str, ...] = ("network", "halls", "service_areas", "demand", "coverage", "services", "plan"),
+    steps: tuple[str, ...] = (
+        "network", "halls", "service_areas", "demand", "coverage", "services", "life_circle", "plan",
+    ),
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the scenario's steps in order and return everything they produced."""
@@ -128,10 +139,45 @@ def run_scenario(
                 group_walk_speed_kmh=group_speeds(sc),
                 max_snap_m=float(top["max_snap_m"]),
             )
+    if "life_circle" in steps and sc["life_circle"]["enabled"] and result.coverage is not None:
+        with _step(result, "life_circle", progress):
+            result.life_circle = life_circle_from_scenario(sc, net, result)
     if "plan" in steps and sc["plan"]["enabled"] and result.coverage is not None:
         with _step(result, "plan", progress):
             result.plan = plan_from_scenario(sc, net, result.halls, result.coverage)
+        if result.life_circle is not None:
+            with _step(result, "life_circle after", progress):
+                result.life_circle = life_circle_after(result.life_circle, result.plan.after)
     return result
+
+
+def life_circle_from_scenario(sc: Scenario, net: WalkNetwork, result: RunResult) -> LifeCircleResult:
+    """Run :func:`coverage.life_circle_run.assess_life_circle` with a scenario's ``[life_circle]`` options."""
+    assert result.coverage is not None
+    lc = sc["life_circle"]
+    capacity = {cfg["key"]: cfg["capacity_col"] for cfg in sc.services if cfg["capacity_col"] is not None}
+    rates = {cfg["key"]: cfg["visits_per_resident"] for cfg in sc.services if cfg["visits_per_resident"] is not None}
+    if sc["halls"]["capacity_col"] is not None:
+        capacity["halls"] = sc["halls"]["capacity_col"]
+        if sc["halls"]["visits_per_resident"] is not None:
+            rates["halls"] = sc["halls"]["visits_per_resident"]
+    return assess_life_circle(
+        net,
+        result.coverage,
+        result.services,
+        halls=result.halls,
+        halls_name=sc["halls"]["label"],
+        facilities=lc["facilities"],
+        standard=scenario_standard(lc) if lc["facilities"] else None,
+        tiers=lc["tiers"],
+        target_share=lc["target_share"],
+        include_optional=lc["include_optional"],
+        thresholds_m=lc["thresholds_m"],
+        judge=lc["judge"],
+        capacity=capacity,
+        visits_per_resident=rates,
+        backup_min_sites=lc["backup_min_sites"],
+    )
 
 
 def plan_from_scenario(sc: Scenario, net: WalkNetwork, halls: gpd.GeoDataFrame, before: CoverageResult) -> SitePlan:

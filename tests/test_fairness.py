@@ -153,3 +153,24 @@ def test_fairness_summary_by_hand():
     assert idx.loc[("coverage", "communities"), "gini"] == pytest.approx(gini([0.5, 1.0, 0.0], [20, 25, 5]))
     assert idx.loc[("coverage", "groups"), "population"] == 50
     assert "Gini" in repr(result) and "<table" in result._repr_html_()
+
+
+def test_overlapping_groups_count_everyone_once():
+    """With the elderly a subset of the residents, the indices across residents use the residents' rows only."""
+    units = _units()
+    elderly = units.assign(group="elderly", population=units["population"] * 0.2)
+    both = pd.concat([units.assign(group="residents"), elderly], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        got = fairness(both, overall_group="residents")
+        ref = fairness(units.assign(group="residents"), group_col=None)
+    g = got.indices.set_index(["measure", "across"])
+    r = ref.indices.set_index(["measure", "across"])
+    for key in [("distance_m", "residents"), ("coverage", "communities"), ("distance_m", "communities")]:
+        assert g.loc[key, "gini"] == pytest.approx(r.loc[key, "gini"])
+        assert g.loc[key, "population"] == pytest.approx(r.loc[key, "population"])
+    assert g.loc[("coverage", "groups"), "population"] == pytest.approx(units["population"].sum() * 1.2)
+    table = got.communities.set_index(["community", "group"])
+    assert table.loc[("A", "all"), "population"] == pytest.approx(table.loc[("A", "residents"), "population"])
+    with pytest.raises(CoverageInputError, match="not a group"):
+        fairness(both, overall_group="children")

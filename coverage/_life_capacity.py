@@ -1,0 +1,154 @@
+"""Capacity of one facility in the life-circle step: hall loads, residents over capacity, 2SFCA.
+
+The frame-layer wrapper around :func:`coverage.capacity.allocate_capacity`
+and :func:`coverage.accessibility.two_step_fca`: the sites within the
+facility's threshold of each resident are listed once (a bounded search from
+the sites over the residents already on the network) and both kernels run on
+those pairs.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import CoverageInputError, CoverageWarning
+from ._frames import site_frame
+from ._pairs import Pairs, pairs_from_search
+from ._reach import reach_from_sites
+from ._types import BoolArray, FloatArray, IntArray
+from .accessibility import two_step_fca
+from .assess import CoverageResult
+from .capacity import allocate_capacity
+from .network import WalkNetwork
+from .sites import snap_sites
+
+__all__ = ["CAPACITY_COLUMNS", "LOAD_COLUMNS", "Facility", "capacity_tables"]
+
+
+@dataclass(frozen=True, eq=False)
+class Facility:
+    """One facility of the life-circle step (the halls or a service), per demand unit.
+
+    Attributes
+    ----------
+    key, name : str
+        ``halls`` or the service key; display name.
+    n_sites : int
+    sites : GeoDataFrame or None
+        The sites as given (None when not needed: no capacity).
+    id_col, name_col : str
+        Their id and name columns.
+    distance_m, covered, within : numpy.ndarray
+        Per demand unit: walk to the nearest site, covered at its group's
+        threshold, sites within that threshold.
+    threshold_m : dict
+        Threshold in metres per group.
+    """
+
+    key: str
+    name: str
+    n_sites: int
+    sites: gpd.GeoDataFrame | None
+    id_col: str
+    name_col: str | None
+    distance_m: FloatArray
+    covered: BoolArray
+    within: IntArray
+    threshold_m: dict[str, float]
+
+
+CAPACITY_COLUMNS = [
+    "facility", "name", "population", "served", "over_capacity", "out_of_reach", "served_share", "sites",
+    "full_sites", "mean_walk_m", "mean_2sfca", "method",
+]
+LOAD_COLUMNS = [
+    "facility", "site_id", "name", "capacity_residents", "load", "load_share", "population_within",
+    "unserved_within", "full", "supply_ratio",
+]
+
+
+def capacity_tables(
+    net: WalkNetwork, cov: CoverageResult, fac: Facility, column: str, rate: float | None, main: str
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, np.ndarray]]:
+    """Allocate the main group to the facility's sites within its threshold; 2SFCA on the same pairs.
+
+    Returns
+    -------
+    (dict, DataFrame, dict)
+        The facility's row of the capacity table, its rows of the loads table
+        (one per site), and per-unit columns (``<key>_served``,
+        ``<key>_over_capacity``, ``<key>_2sfca``).
+    """
+    if cov.demand is None:
+        raise CoverageInputError("the coverage result holds no snapped demand; run assess_coverage again.")
+    if fac.sites is None:
+        raise CoverageInputError(f"{fac.key}: give its sites (halls=...) to use a capacity.")
+    if column not in fac.sites.columns:
+        raise CoverageInputError(
+            f"{fac.key}: no capacity column {column!r} in its sites; columns are {list(fac.sites.columns)[:20]}."
+        )
+    cap = _capacity_values(fac.sites[column], fac.key, column)
+    limit = fac.threshold_m[main]
+    pairs = _pairs(net, cov, fac, limit)
+    units = cov.units
+    pop = np.where(units["group"].astype(str).to_numpy() == main, units["population"].to_numpy(dtype=np.float64), 0.0)
+    alloc = allocate_capacity(pairs, pop, cap, visits_per_resident=rate)
+    residents_cap = alloc.halls["capacity_residents"].to_numpy()
+    acc = two_step_fca(pairs, pop, np.where(np.isfinite(residents_cap), residents_cap, 0.0), radius_m=limit)
+    over = alloc.units["over_capacity"].to_numpy()
+    unserved = np.bincount(pairs.supply, weights=over[pairs.demand], minlength=pairs.n_supply)
+    names = site_frame(fac.sites, id_col=fac.id_col, name_col=fac.name_col, what=f"{fac.key} sites")
+    loads = alloc.halls.drop(columns="site").assign(
+        facility=fac.key, site_id=names["site_id"].to_numpy(), name=names["name"].to_numpy(),
+        unserved_within=unserved, supply_ratio=acc.supply_ratio,
+    )
+    loads = loads[[c for c in [*LOAD_COLUMNS[:4], "capacity_visits", *LOAD_COLUMNS[4:]] if c in loads.columns]]
+    total = float(pop.sum())
+    summary = {
+        "facility": fac.key, "name": fac.name, "population": total, "served": alloc.served,
+        "over_capacity": alloc.over_capacity, "out_of_reach": alloc.out_of_reach,
+        "served_share": alloc.served / total if total else math.nan, "sites": len(cap),
+        "full_sites": int(alloc.halls["full"].sum()),
+        "mean_walk_m": alloc.total_distance_m / alloc.served if alloc.served else math.nan,
+        "mean_2sfca": float((pop * acc.score).sum() / total) if total else math.nan,
+        "method": acc.method,
+    }
+    extra = {
+        f"{fac.key}_served": alloc.units["served"].to_numpy(),
+        f"{fac.key}_over_capacity": over,
+        f"{fac.key}_2sfca": acc.score,
+    }
+    return summary, loads, extra
+
+
+def _capacity_values(column: pd.Series, key: str, name: str) -> FloatArray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(np.isnan(values) | (values < 0) | np.isneginf(values))
+    if bad.size:
+        raise CoverageInputError(
+            f"{key}: capacity column {name!r} must hold numbers >= 0 (inf for no limit); rows "
+            f"{bad[:10].tolist()} (counted from 0) do not: {column.iloc[bad[:5]].tolist()}."
+        )
+    return values
+
+
+def _pairs(net: WalkNetwork, cov: CoverageResult, fac: Facility, limit: float) -> Pairs:
+    assert cov.demand is not None
+    assert fac.sites is not None
+    sites = site_frame(fac.sites, id_col=fac.id_col, name_col=fac.name_col, what=f"{fac.key} sites")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)  # unsnapped sites: reported by the assessment
+        _, snap = snap_sites(net, sites, max_snap_m=cov.demand.max_snap_m)
+    reach = reach_from_sites(net, snap, cov.demand.snap, limit=limit)
+    keep = reach.pair_distance <= limit
+    return pairs_from_search(
+        reach.pair_site[keep], reach.pair_unit[keep], reach.pair_distance[keep],
+        n_halls=len(sites), n_units=len(cov.units),
+    )

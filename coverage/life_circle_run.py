@@ -1,0 +1,497 @@
+"""The life-circle step of a run: the standard's checklist, hall loads, backup, 2SFCA and fairness.
+
+One function, :func:`assess_life_circle`, takes what a run already has (the
+halls' :class:`~coverage.assess.CoverageResult` and the services'
+:class:`~coverage.services.ServicesResult`, on the same residents) and adds:
+
+- the life-circle check per community and sub-district
+  (:func:`coverage.life_circle.check_life_circle`) for the services (and halls)
+  mapped to facility types of a standard;
+- for every facility with a capacity, residents allocated to sites within
+  reach, exactly (:func:`coverage.capacity.allocate_capacity`), each site's
+  load against its capacity and the residents within reach but over capacity,
+  and 2SFCA scores (:func:`coverage.accessibility.two_step_fca`);
+- backup coverage (residents within reach of at least two sites) and the
+  fairness indices (Gini, Palma, Theil of walking distance and of coverage
+  across residents, communities and groups) of every facility.
+
+:func:`life_circle_after` adds the same for the halls after a plan (new sites
+open), so before/after fairness sits next to before/after coverage.
+
+Groups may overlap: with ``[demand] elderly_share`` the ``elderly`` rows are a
+share of the ``residents`` counted again. The main group (``residents``)
+then stands for everyone in the ``all`` rows, in the capacity allocation and in
+the indices across residents and communities; the indices across groups and
+the per-group rows use every group.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import CoverageInputError, CoverageWarning
+from ._life_capacity import CAPACITY_COLUMNS, LOAD_COLUMNS, Facility, capacity_tables
+from ._validate import as_count
+from .assess import CoverageResult
+from .backup import backup_from_counts
+from .fairness import fairness
+from .life_circle import LifeCircleCheck, check_life_circle
+from .life_circle_options import HALLS_KEY
+from .network import WalkNetwork
+from .services import ServicesResult
+from .standards import Standard, load_standard
+
+__all__ = ["HALLS_KEY", "LifeCircleResult", "assess_life_circle", "life_circle_after"]
+
+
+@dataclass(frozen=True, eq=False)
+class LifeCircleResult:
+    """What the life-circle step adds to a run.
+
+    Attributes
+    ----------
+    check : LifeCircleCheck or None
+        Per community (``[communities]``), sub-district (``[areas]``) and the
+        whole area, each tier and facility type of the standard: share of
+        residents within reach, 达标 / 未达标 / 无数据; ``check.checklist(level)``
+        gives the wide checklist. None without a standard or a mapped facility.
+    check_after : LifeCircleCheck or None
+        The same after the plan's new halls open (when the halls are mapped).
+    facilities : pandas.DataFrame
+        One row per facility of the step: ``facility`` (``halls`` or the
+        service key), ``name``, ``standard_key`` (facility type it is judged
+        as, empty if none), ``sites``, ``threshold_m`` (main group),
+        ``capacity`` (bool).
+    residents : pandas.DataFrame
+        Per demand unit: ``demand_id``, ``group``, ``population``,
+        ``community`` / ``subdistrict`` (when given), per facility its walking
+        distance ``<facility>_m`` and ``<facility>_covered`` (at its own
+        threshold and the group's speed), and for facilities with a capacity
+        ``<facility>_served`` and ``<facility>_over_capacity`` (residents of
+        the unit, main group only) and ``<facility>_2sfca`` (capacity per
+        resident within reach).
+    capacity : pandas.DataFrame
+        Per facility with a capacity: ``population``, ``served``,
+        ``over_capacity`` (within reach of a site, but every site within
+        reach is full), ``out_of_reach``, ``served_share``, ``sites``,
+        ``full_sites``, ``mean_walk_m`` of the served, ``mean_2sfca``
+        (population-weighted), ``method``.
+    loads : pandas.DataFrame
+        Per facility with a capacity and site: ``site_id``, ``name``,
+        ``capacity_residents`` (and ``capacity_visits`` with a visit rate),
+        ``load`` (residents allocated), ``load_share``, ``population_within``
+        (everyone within reach), ``unserved_within`` (residents within its
+        reach left over capacity), ``full``, ``supply_ratio`` (2SFCA step 1).
+    backup : pandas.DataFrame
+        Per facility, ``when`` (``before`` / ``after``) and group:
+        ``population``, ``covered`` (within reach of a site), ``backup``
+        (within reach of at least ``min_sites``), their shares, ``min_sites``.
+    fairness : pandas.DataFrame
+        Per facility and ``when``: the rows of
+        :attr:`coverage.fairness.FairnessResult.indices` (``measure``
+        ``distance_m`` / ``coverage``, ``across`` ``residents`` /
+        ``communities`` / ``groups``, ``gini``, ``palma``, ``theil``,
+        ``theil_within``, ``theil_between``, ``units``, ``population``).
+    communities : pandas.DataFrame
+        Per facility, ``when``, community and group: population, covered,
+        ``covered_share``, ``mean_distance_m``, ``unreachable``.
+    main_group : str
+        The group standing for everyone (``residents`` when present).
+    area_level : str
+        What the fairness tables call a community: ``community``,
+        ``subdistrict`` (when only ``[areas]`` is given) or ``all``.
+    options : dict
+        The check's options (standard, tiers, target_share, ...), reused after the plan.
+    """
+
+    check: LifeCircleCheck | None
+    check_after: LifeCircleCheck | None
+    facilities: pd.DataFrame
+    residents: pd.DataFrame
+    capacity: pd.DataFrame
+    loads: pd.DataFrame
+    backup: pd.DataFrame
+    fairness: pd.DataFrame
+    communities: pd.DataFrame
+    main_group: str
+    area_level: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def fairness_table(self, facility: str = HALLS_KEY) -> pd.DataFrame:
+        """Before/after side by side for one facility: one row per measure and ``across``.
+
+        Columns ``gini_before``, ``gini_after``, ``palma_before``, ... (``after``
+        only when a plan ran).
+        """
+        rows = self.fairness[self.fairness["facility"] == facility]
+        if rows.empty:
+            raise CoverageInputError(
+                f"no fairness rows for {facility!r}; facilities: {sorted(set(self.fairness['facility']))}."
+            )
+        wide = rows.pivot_table(index=["measure", "across"], columns="when", values=["gini", "palma", "theil"])
+        wide.columns = ["_".join(map(str, col)) for col in wide.columns]
+        order = [f"{m}_{w}" for m in ("gini", "palma", "theil") for w in ("before", "after") if f"{m}_{w}" in wide]
+        return wide[order].reset_index()
+
+    def headline(self) -> str:
+        """Return a few lines: the checklist summary, capacity and backup of each facility, and fairness."""
+        lines = []
+        if self.check is not None:
+            lines.append(self.check.headline())
+        for r in self.capacity.itertuples():
+            lines.append(
+                f"{r.name}: {r.served:,.0f} of {r.population:,.0f} ({r.served_share:.1%}) served within capacity; "
+                f"{r.over_capacity:,.0f} within reach but over capacity; {r.full_sites} of {r.sites} sites full."
+            )
+        main = self.backup[(self.backup["group"] == self.main_group)]
+        for r in main.itertuples():
+            lines.append(
+                f"{r.name} ({r.when}): {r.backup:,.0f} ({r.backup_share:.1%}) reach at least {r.min_sites} sites."
+            )
+        gini = self.fairness[(self.fairness["measure"] == "coverage") & (self.fairness["across"] == "communities")]
+        for r in gini.itertuples():
+            lines.append(f"{r.name} ({r.when}): Gini of coverage across {self.area_level} areas {r.gini:.3f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"LifeCircleResult({len(self.facilities)} facilities)\n" + self.headline()
+
+    def _repr_html_(self) -> str:
+        head = "<br>".join(html.escape(line) for line in self.headline().splitlines())
+        parts = [f"<p>{head}</p>"]
+        if self.check is not None:
+            parts.append(self.check._repr_html_())
+        if len(self.loads):
+            parts.append(self.loads.to_html(index=False, float_format="{:,.1f}".format, escape=True))
+        return "".join(parts)
+
+
+def assess_life_circle(
+    net: WalkNetwork,
+    coverage: CoverageResult,
+    services: ServicesResult | None = None,
+    *,
+    halls: gpd.GeoDataFrame | None = None,
+    halls_name: str = "Halls",
+    facilities: Mapping[str, str] | None = None,
+    standard: Standard | str | None = "GB 50180-2018",
+    tiers: list[str] | None = None,
+    target_share: float = 1.0,
+    include_optional: bool = False,
+    thresholds_m: Mapping[str, float] | None = None,
+    judge: str = "standard",
+    capacity: Mapping[str, str] | None = None,
+    visits_per_resident: Mapping[str, float] | None = None,
+    backup_min_sites: int = 2,
+) -> LifeCircleResult:
+    """Check the life circle, allocate capacity, count backup and measure fairness, on one run's results.
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The network both assessments ran on.
+    coverage : CoverageResult
+        The halls' assessment; its ``units`` give the residents, their groups
+        and their ``community`` / ``area`` names.
+    services : ServicesResult, optional
+        The services' assessment on the same residents.
+    halls : GeoDataFrame, optional
+        The halls given to ``assess_coverage`` (needed for their capacity).
+    halls_name : str, default "Halls"
+        Display name of the halls.
+    facilities : mapping, optional
+        Service key (or ``"halls"``) -> facility type of the standard; by
+        default every service whose key is a facility type.
+    standard : Standard, str or None, default "GB 50180-2018"
+        The standard to check against; None for no check.
+    tiers, target_share, include_optional, thresholds_m
+        As in :func:`coverage.life_circle.check_life_circle`.
+    judge : {"standard", "services"}, default "standard"
+        Judge each walk at the standard's radius (or ``thresholds_m``), or at
+        the facility's own threshold (minutes at each group's speed).
+    capacity : mapping, optional
+        Service key (or ``"halls"``) -> column of its sites holding the
+        residents each site can serve (or visits a day, see below).
+    visits_per_resident : mapping, optional
+        Service key -> visits a day per resident, when its capacity column
+        holds visits a day.
+    backup_min_sites : int, default 2
+        Sites within reach that make a resident backed up.
+
+    Returns
+    -------
+    LifeCircleResult
+    """
+    if judge not in ("standard", "services"):
+        raise CoverageInputError(f"judge={judge!r}: give 'standard' or 'services'.")
+    min_sites = as_count(backup_min_sites, name="backup_min_sites", minimum=1)
+    units = coverage.units
+    groups = sorted(set(units["group"].astype(str)))
+    main = "residents" if "residents" in groups else groups[0]
+    facs = _facilities(coverage, services, halls, halls_name)
+    std = load_standard(standard) if isinstance(standard, str) else standard
+    mapping = _mapping(facs, std, facilities)
+    residents = _residents(units, facs)
+    area_level, area_names = _area_names(units)
+    capacity_rows, load_rows = [], []
+    for key, column in (capacity or {}).items():
+        fac = _find(facs, key)
+        rate = (visits_per_resident or {}).get(key)
+        summary, loads, extra = capacity_tables(net, coverage, fac, column, rate, main)
+        capacity_rows.append(summary)
+        load_rows.append(loads)
+        for col, values in extra.items():
+            residents[col] = values
+    backup = pd.concat([_backup(f, units, "before", min_sites) for f in facs], ignore_index=True)
+    fair, comm = zip(*(_fairness(f, units, area_names, main, "before") for f in facs), strict=True)
+    options = {
+        "standard": std, "tiers": tiers, "target_share": target_share, "include_optional": include_optional,
+        "thresholds_m": dict(thresholds_m or {}), "judge": judge, "mapping": mapping, "min_sites": min_sites,
+        "halls_name": halls_name, "group_thresholds": {f.key: f.threshold_m for f in facs},
+    }
+    check = _check(residents, options, main) if std is not None and mapping else None
+    fac_table = pd.DataFrame(
+        {
+            "facility": [f.key for f in facs],
+            "name": [f.name for f in facs],
+            "standard_key": [mapping.get(f.key, "") for f in facs],
+            "sites": [f.n_sites for f in facs],
+            "threshold_m": [f.threshold_m.get(main, math.nan) for f in facs],
+            "capacity": [f.key in (capacity or {}) for f in facs],
+        }
+    )
+    return LifeCircleResult(
+        check=check,
+        check_after=None,
+        facilities=fac_table,
+        residents=residents,
+        capacity=pd.DataFrame(capacity_rows, columns=CAPACITY_COLUMNS),
+        loads=pd.concat(load_rows, ignore_index=True) if load_rows else pd.DataFrame(columns=LOAD_COLUMNS),
+        backup=backup,
+        fairness=pd.concat(fair, ignore_index=True),
+        communities=pd.concat(comm, ignore_index=True),
+        main_group=main,
+        area_level=area_level,
+        options=options,
+    )
+
+
+def life_circle_after(before: LifeCircleResult, after: CoverageResult) -> LifeCircleResult:
+    """Add the halls' backup, fairness (and check, when mapped) after a plan's new sites open.
+
+    Parameters
+    ----------
+    before : LifeCircleResult
+        The step's result on the existing halls.
+    after : CoverageResult
+        The assessment with the new sites added (``SitePlan.after``), on the same residents.
+
+    Returns
+    -------
+    LifeCircleResult
+        ``before`` with ``when == "after"`` rows for the halls in ``backup``,
+        ``fairness`` and ``communities``, and ``check_after``.
+    """
+    res = before.residents
+    units = after.units
+    if len(units) != len(res) or not (units["demand_id"].astype(str).to_numpy() == res["demand_id"]).all():
+        raise CoverageInputError("the after assessment was run on other residents than the life-circle step.")
+    units = units.copy()
+    for level in ("community", "subdistrict"):
+        if level in res.columns:
+            units[level if level == "community" else "area"] = res[level].to_numpy()
+    fac = _halls_facility(after, None, str(before.options["halls_name"]))
+    _, area_names = _area_names(units)
+    fair, comm = _fairness(fac, units, area_names, before.main_group, "after")
+    backup = _backup(fac, units, "after", int(before.options["min_sites"]))
+    check_after = None
+    mapping = before.options["mapping"]
+    if before.check is not None and HALLS_KEY in mapping:
+        frame = res.copy()
+        frame[f"{HALLS_KEY}_m"] = fac.distance_m
+        frame[f"{HALLS_KEY}_covered"] = fac.covered
+        check_after = _check(frame, before.options, before.main_group)
+    return dataclasses.replace(
+        before,
+        check_after=check_after,
+        backup=pd.concat([before.backup, backup], ignore_index=True),
+        fairness=pd.concat([before.fairness, fair], ignore_index=True),
+        communities=pd.concat([before.communities, comm], ignore_index=True),
+    )
+
+
+def _halls_facility(cov: CoverageResult, halls: gpd.GeoDataFrame | None, name: str) -> Facility:
+    units = cov.units
+    return Facility(
+        key=HALLS_KEY,
+        name=name,
+        n_sites=len(cov.halls),
+        sites=halls,
+        id_col="site_id",
+        name_col="name",
+        distance_m=units["distance_m"].to_numpy(dtype=np.float64),
+        covered=(units["status"].astype(str) == "covered").to_numpy(),
+        within=units["halls_within"].to_numpy(dtype=np.int64),
+        threshold_m={str(g): float(r) for g, r in cov.radius_by_group.items()},
+    )
+
+
+def _facilities(
+    cov: CoverageResult, services: ServicesResult | None, halls: gpd.GeoDataFrame | None, halls_name: str
+) -> list[Facility]:
+    facs = [_halls_facility(cov, halls, halls_name)]
+    if services is None:
+        return facs
+    units = services.units
+    if len(units) != len(cov.units) or not (
+        units["demand_id"].astype(str).to_numpy() == cov.units["demand_id"].astype(str).to_numpy()
+    ).all():
+        raise CoverageInputError("the services were assessed on other residents than the halls; use the same demand.")
+    for svc in services.services:
+        rows = services.summary[services.summary["service"] == svc.key]
+        facs.append(
+            Facility(
+                key=svc.key,
+                name=svc.label,
+                n_sites=len(svc.sites),
+                sites=svc.sites,
+                id_col=svc.id_col,
+                name_col=svc.name_col,
+                distance_m=units[f"{svc.key}_m"].to_numpy(dtype=np.float64),
+                covered=(units[f"{svc.key}_status"].astype(str) == "covered").to_numpy(),
+                within=units[f"{svc.key}_within"].to_numpy(dtype=np.int64),
+                threshold_m={str(g): float(t) for g, t in zip(rows["group"], rows["threshold_m"], strict=True)},
+            )
+        )
+    return facs
+
+
+def _find(facs: list[Facility], key: str) -> Facility:
+    for f in facs:
+        if f.key == key:
+            return f
+    raise CoverageInputError(f"no facility {key!r} in this run; facilities: {[f.key for f in facs]}.")
+
+
+def _mapping(facs: list[Facility], std: Standard | None, given: Mapping[str, str] | None) -> dict[str, str]:
+    if std is None:
+        return {}
+    types = set(std.facilities["key"])
+    if given is not None:
+        for key, fac in given.items():
+            _find(facs, key)
+            if fac not in types:
+                raise CoverageInputError(f"facilities[{key!r}] = {fac!r} is not a facility type of {std.code}.")
+        return dict(given)
+    return {f.key: f.key for f in facs if f.key in types}
+
+
+def _residents(units: pd.DataFrame, facs: list[Facility]) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "demand_id": units["demand_id"].astype(str).to_numpy(),
+            "group": units["group"].astype(str).to_numpy(),
+            "population": units["population"].to_numpy(dtype=np.float64),
+        }
+    )
+    for level, col in (("community", "community"), ("subdistrict", "area")):
+        if col in units.columns:
+            out[level] = units[col].to_numpy(dtype=object)
+    for f in facs:
+        out[f"{f.key}_m"] = f.distance_m
+        out[f"{f.key}_covered"] = f.covered
+    return out
+
+
+def _area_names(units: pd.DataFrame) -> tuple[str, np.ndarray]:
+    for level, col in (("community", "community"), ("subdistrict", "area")):
+        if col in units.columns:
+            names = units[col].to_numpy(dtype=object)
+            return level, np.array(["(outside the areas)" if pd.isna(v) else str(v) for v in names], dtype=object)
+    return "all", np.full(len(units), "(all)", dtype=object)
+
+
+def _check(residents: pd.DataFrame, options: dict[str, Any], main: str) -> LifeCircleCheck:
+    """Run the standard's check on the residents frame (columns ``<facility>_m`` / ``<facility>_covered``)."""
+    mapping: dict[str, str] = options["mapping"]
+    suffix = "_covered" if options["judge"] == "services" else "_m"
+    distances = {fac: f"{key}{suffix}" for key, fac in mapping.items()}
+    groups = set(residents["group"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)  # units outside every area: reported by the coverage step
+        check = check_life_circle(
+            residents,
+            distances,
+            standard=options["standard"],
+            community_col="community" if "community" in residents.columns else None,
+            subdistrict_col="subdistrict" if "subdistrict" in residents.columns else None,
+            group_col="group",
+            overall_group=main if len(groups) > 1 else None,
+            thresholds_m=options["thresholds_m"] or None,
+            tiers=options["tiers"],
+            target_share=options["target_share"],
+            include_optional=options["include_optional"],
+        )
+    if options["judge"] != "services":
+        return check
+    # Boolean flags carry no distance: write each facility's own threshold per group back into the table.
+    thresholds = {mapping[key]: per_group for key, per_group in options["group_thresholds"].items() if key in mapping}
+    fac = check.facilities.copy()
+    for i, row in fac.iterrows():
+        per_group = thresholds.get(str(row["facility"]))
+        if per_group is not None and row["threshold_from"] == "flags":
+            group = main if row["group"] == "all" else str(row["group"])
+            fac.at[i, "threshold_m"] = per_group.get(group, math.nan)
+            fac.at[i, "threshold_from"] = "service"
+    return dataclasses.replace(check, facilities=fac)
+
+
+def _backup(fac: Facility, units: pd.DataFrame, when: str, min_sites: int) -> pd.DataFrame:
+    group = units["group"].astype(str).to_numpy()
+    pop = units["population"].to_numpy(dtype=np.float64)
+    rows = []
+    for g in sorted(set(group)):
+        sel = group == g
+        b = backup_from_counts(fac.within[sel], pop[sel], min_sites=min_sites)
+        rows.append(
+            {
+                "facility": fac.key, "name": fac.name, "when": when, "group": g, "population": b.total,
+                "covered": b.covered, "backup": b.backup,
+                "covered_share": b.covered / b.total if b.total else math.nan,
+                "backup_share": b.backup / b.total if b.total else math.nan,
+                "min_sites": min_sites,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _fairness(
+    fac: Facility, units: pd.DataFrame, area_names: np.ndarray, main: str, when: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = pd.DataFrame(
+        {
+            "population": units["population"].to_numpy(dtype=np.float64),
+            "group": units["group"].astype(str).to_numpy(),
+            "community": area_names,
+            "covered": fac.covered,
+            "distance_m": fac.distance_m,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)  # unreachable residents: reported by the coverage step
+        res = fairness(
+            frame, covered_col="covered", community_col="community", group_col="group",
+            overall_group=main if frame["group"].nunique() > 1 else None,
+        )
+    tag = {"facility": fac.key, "name": fac.name, "when": when}
+    return res.indices.assign(**tag), res.communities.assign(**tag)
