@@ -83,7 +83,7 @@ def augment(net: WalkNetwork, edge: IntArray, offset_m: FloatArray, access_m: Fl
         The network to insert the points into.
     edge, offset_m, access_m : numpy.ndarray
         Per point: edge index (-1 = unsnapped, ignored), offset along the edge
-        from its ``u`` end, and access walk, as in :class:`coverage.sites.Snap`.
+        from its ``u`` end, and access walk, as in :class:`coverage._snap.Snap`.
 
     Returns
     -------

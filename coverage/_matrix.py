@@ -15,9 +15,9 @@ import scipy.sparse as sp
 
 from ._errors import CoverageInternalError
 from ._search import augment, locate, within_located
+from ._snap import Snap
 from ._types import FloatArray
 from .network import WalkNetwork
-from .sites import Snap
 
 __all__ = ["CoverageMatrix", "coverage_matrix"]
 

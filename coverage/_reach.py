@@ -15,9 +15,9 @@ import numpy as np
 
 from ._augment import augment, locate
 from ._search import nearest_source, within_located
+from ._snap import Snap
 from ._types import FloatArray, IntArray
 from .network import WalkNetwork
-from .sites import Snap
 
 __all__ = ["Reach", "reach_from_sites"]
 

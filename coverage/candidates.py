@@ -18,9 +18,9 @@ import pandas as pd
 from ._defaults import DEFAULT_CANDIDATE_SPACING_M, DEFAULT_MAX_SNAP_M
 from ._errors import CoverageInputError, CoverageInternalError, warn
 from ._frames import site_frame
+from ._snap import Snap, geometry_index, snap_points
 from ._validate import as_distance
 from .network import WalkNetwork
-from .sites import Snap, _geometry_index, snap_points
 
 __all__ = ["Candidates", "build_candidates", "network_candidates"]
 
@@ -137,7 +137,7 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = DEFAULT_CANDIDATE
     edge = np.repeat(np.arange(net.n_edges), n_per)
     k = np.arange(edge.size) - np.repeat(np.cumsum(n_per) - n_per, n_per)
     t = (k + 0.5) * (length[edge] / n_per[edge])
-    xy, _ = sample_pieces(_geometry_index(net), edge, t, t, step=1.0)
+    xy, _ = sample_pieces(geometry_index(net), edge, t, t, step=1.0)
     xy = xy[::2]  # sample_pieces returns both ends of each zero-length piece
     neighbours = KDTree(xy).query_radius(xy, r=spacing_m / 2.0)
     dropped = np.zeros(xy.shape[0], dtype=bool)

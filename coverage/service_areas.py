@@ -26,10 +26,11 @@ from ._frames import site_frame
 from ._geometry import EdgeGeometryIndex, sample_pieces, union_by_group
 from ._raster import band_polygons
 from ._search import AugmentedGraph, augment, reached_segments
+from ._snap import Snap, geometry_index
 from ._types import FloatArray, IntArray
 from ._validate import as_count, as_distance, as_radii, check_memory
 from .network import WalkNetwork
-from .sites import Snap, _geometry_index, snap_sites
+from .sites import snap_sites
 
 __all__ = ["ServiceAreas", "service_areas"]
 
@@ -162,7 +163,7 @@ def service_areas(
     hall_i, seg, ra, rb = reached_segments(aug, sources, float(radii[-1]))
     timings["search"] = time.perf_counter() - t
 
-    index = _geometry_index(net)
+    index = geometry_index(net)
     rows = []
     unions = []
     geom_time = 0.0

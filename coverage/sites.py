@@ -1,36 +1,39 @@
 """Halls (service sites): read them, convert their CRS, snap them onto the network.
 
-A site is snapped onto the nearest point of the nearest walkable edge (not
-the nearest node). The straight walk from the site to that point (the access
-leg) counts against the radius. A site farther than ``max_snap_m`` from every
-edge is reported as unsnapped with a warning naming it.
+:func:`read_sites` reads a file or frame through the shared tabular reader
+(:mod:`coverage._tabular`, :mod:`coverage._coords`): the input columns named
+by ``id_col``/``name_col`` become the output columns ``site_id`` and ``name``,
+coordinates end in WGS-84 (GCJ-02 and BD-09 converted), and bad rows are named
+as the user counts them.
+
+:func:`snap_sites` snaps them onto the nearest point of the nearest walkable
+edge (not the nearest node), with :func:`coverage._snap.snap_points`. The
+straight walk from the site to that point (the access leg) counts against the
+radius. A site farther than ``max_snap_m`` from every edge is reported as
+unsnapped with a warning naming it. :class:`Snap` and :func:`snap_points` live
+in the numerical core (:mod:`coverage._snap`) and are importable from here.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from ._coords import LAT_NAMES, LON_NAMES, geometry_in_crs, points_from_columns
-from ._errors import CoverageInputError, CoverageWarning
-from ._geometry import EdgeGeometryIndex, SegmentIndex
+from ._defaults import DEFAULT_MAX_SNAP_M
+from ._errors import CoverageInputError, CoverageWarning, warn
 from ._rows import RowRef, few, resolve_column
+from ._snap import Snap, snap_points
 from ._tabular import Table, read_table
 from .network import WalkNetwork
 
-logger = logging.getLogger(__name__)
+__all__ = ["DEFAULT_MAX_SNAP_M", "Snap", "read_sites", "snap_points", "snap_sites"]
 
-#: Default largest access walk from a point to its street, in metres.
-DEFAULT_MAX_SNAP_M = 300.0
 
 _NAME_GUESSES = ("name", "title", "名称")
 
@@ -196,107 +199,6 @@ def _with_ids(gdf: gpd.GeoDataFrame, *, rows: RowRef, id_col: str | None, name_c
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class Snap:
-    """Where points sit on the network.
-
-    Attributes
-    ----------
-    edge : numpy.ndarray
-        Edge index per point, -1 where unsnapped (beyond ``max_snap_m``).
-    offset_m : numpy.ndarray
-        Walking distance from the edge's ``u`` end to the snapped point,
-        along the edge, in the edge's length units (metres).
-    access_m : numpy.ndarray
-        Straight-line distance from the point to its snapped position.
-    x, y : numpy.ndarray
-        Projected coordinates of the original points.
-    snapped_x, snapped_y : numpy.ndarray
-        Projected coordinates of the snapped positions (NaN where unsnapped).
-    """
-
-    edge: npt.NDArray[np.int64]
-    offset_m: npt.NDArray[np.float64]
-    access_m: npt.NDArray[np.float64]
-    x: npt.NDArray[np.float64]
-    y: npt.NDArray[np.float64]
-    snapped_x: npt.NDArray[np.float64]
-    snapped_y: npt.NDArray[np.float64]
-
-    @property
-    def ok(self) -> npt.NDArray[np.bool_]:
-        """Mask of snapped points."""
-        return self.edge >= 0
-
-    def __len__(self) -> int:
-        return int(self.edge.shape[0])
-
-
-def snap_points(
-    net: WalkNetwork, points: gpd.GeoSeries | gpd.GeoDataFrame, *, max_snap_m: float = DEFAULT_MAX_SNAP_M
-) -> Snap:
-    """Snap points onto the nearest point of the nearest edge.
-
-    Parameters
-    ----------
-    net : WalkNetwork
-        The prepared walking network.
-    points : GeoSeries or GeoDataFrame of Points
-        Any CRS; reprojected to the network's. A missing CRS is an error.
-    max_snap_m : float, default 300
-        Points farther than this from every edge are left unsnapped
-        (``edge == -1``).
-
-    Returns
-    -------
-    Snap
-        Ties between equally near edges go to the lowest edge index.
-    """
-    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    if geoms.crs is None:
-        raise CoverageInputError("points have no CRS; set it with .set_crs('EPSG:4326') (or their real CRS).")
-    if not np.isfinite(max_snap_m) or max_snap_m < 0:
-        raise CoverageInputError(f"max_snap_m={max_snap_m!r}: give a distance in metres >= 0.")
-    proj = geoms.to_crs(net.crs).to_numpy()
-    n = proj.shape[0]
-    px = shapely.get_x(proj)
-    py = shapely.get_y(proj)
-    edge = np.full(n, -1, dtype=np.int64)
-    offset = np.full(n, np.nan)
-    access = np.full(n, np.nan)
-    sx = np.full(n, np.nan)
-    sy = np.full(n, np.nan)
-    if n:
-        seg_index = _segment_index(net)
-        ei, along, dist, snx, sny = seg_index.nearest(px, py, max_distance=max_snap_m)
-        ok = ei >= 0
-        e_ok = ei[ok]
-        geom_len = _geometry_index(net).geom_length[e_ok]
-        scale = np.divide(net.edge_length_m[e_ok], geom_len, out=np.ones_like(geom_len), where=geom_len > 0)
-        edge[ok] = e_ok
-        offset[ok] = np.clip(along[ok] * scale, 0.0, net.edge_length_m[e_ok])
-        access[ok] = dist[ok]
-        sx[ok] = snx[ok]
-        sy[ok] = sny[ok]
-    return Snap(edge=edge, offset_m=offset, access_m=access, x=px, y=py, snapped_x=sx, snapped_y=sy)
-
-
-def _geometry_index(net: WalkNetwork) -> EdgeGeometryIndex:
-    index = getattr(net, "_geometry_index_cache", None)
-    if index is None:
-        index = EdgeGeometryIndex(net)
-        object.__setattr__(net, "_geometry_index_cache", index)
-    return index
-
-
-def _segment_index(net: WalkNetwork) -> SegmentIndex:
-    index = getattr(net, "_segment_index_cache", None)
-    if index is None:
-        index = SegmentIndex(_geometry_index(net))
-        object.__setattr__(net, "_segment_index_cache", index)
-    return index
-
-
 def snap_sites(
     net: WalkNetwork,
     sites: gpd.GeoDataFrame,
@@ -350,13 +252,12 @@ def snap_sites(
         _explain_far(net, sites, max_snap_m)
     if bad.size:
         ids = out[id_col].to_numpy()[bad]
-        warnings.warn(
+        warn(
             f"{bad.size} of {len(snap)} site(s) are more than {max_snap_m:g} m from any walkable "
             f"street and are left out of the service areas: {list(map(str, ids[:10]))}"
             f"{' ...' if bad.size > 10 else ''}. Check their coordinates (and CRS), or raise "
             "max_snap_m.",
             CoverageWarning,
-            stacklevel=2,
         )
     if net.component.max(initial=0) > 0 and snap.ok.any():
         sizes = np.bincount(net.component)
@@ -364,12 +265,11 @@ def snap_sites(
         island = np.flatnonzero(snap.ok & (comp != main))
         if island.size:
             ids = out[id_col].to_numpy()[island]
-            warnings.warn(
+            warn(
                 f"{island.size} site(s) snap onto a disconnected part of the network, whose "
                 f"service area cannot reach the main network: {list(map(str, ids[:10]))}. Check "
                 "the OSM data near them (a missing link), or load with largest_only=True.",
                 CoverageWarning,
-                stacklevel=2,
             )
     return out, snap
 
