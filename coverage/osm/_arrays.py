@@ -139,7 +139,8 @@ def _osmium_arrays(path: Path, *, file_format: str, description: str) -> WayArra
                 continue
             tags = way.tags
             nodes = way.nodes
-            ways.add(way.id, [node.ref for node in nodes], tuple(tags.get(key) for key in FILTER_TAGS))
+            # indexing is about a third faster than iterating a WayNodeList
+            ways.add(way.id, [nodes[i].ref for i in range(len(nodes))], tuple(tags.get(key) for key in FILTER_TAGS))
             try:
                 lines.append(factory.create_linestring(nodes, use_nodes=osmium.geom.use_nodes.ALL))
             except (RuntimeError, osmium.InvalidLocationError):  # a missing node, or fewer than 2 nodes
@@ -150,7 +151,7 @@ def _osmium_arrays(path: Path, *, file_format: str, description: str) -> WayArra
         refs = np.asarray(ways.refs, dtype=np.int64)
         lonlat = _coordinates(lines, fallback, np.asarray(ways.offsets, dtype=np.int64))
         node_id, lon, lat = _node_table(refs, lonlat)
-        missing = np.setdiff1d(refs, node_id)
+        missing = _missing(refs, node_id)
         if missing.size:
             # nodes after the ways (an unsorted file) or outside a clipped extract: look them up
             node_id, lon, lat = _look_up(path, file_format, missing, node_id, lon, lat)
@@ -194,7 +195,8 @@ def _coordinates(
     out = np.full((int(offsets[-1]), 2), np.nan)
     whole = np.array([line is not None for line in lines], dtype=bool)
     if whole.any():
-        geoms = shapely.from_wkb([line for line in lines if line is not None])
+        # bytes decode about 5x faster than hex strings in shapely
+        geoms = shapely.from_wkb([bytes.fromhex(line) for line in lines if line is not None])
         coords = shapely.get_coordinates(geoms)
         starts, ends = offsets[:-1][whole], offsets[1:][whole]
         counts = ends - starts
@@ -211,6 +213,14 @@ def _node_table(refs: IntArray, lonlat: FloatArray) -> tuple[IntArray, FloatArra
     node_id, first = np.unique(refs[known], return_index=True)
     located = lonlat[known][first]
     return node_id, located[:, 0].copy(), located[:, 1].copy()
+
+
+def _missing(refs: IntArray, node_id: IntArray) -> IntArray:
+    """Return the sorted distinct ids in ``refs`` that are not in the sorted ``node_id``."""
+    if node_id.size == 0:
+        return np.unique(refs)
+    pos = np.searchsorted(node_id, refs).clip(max=node_id.size - 1)
+    return np.unique(refs[node_id[pos] != refs])
 
 
 def _look_up(
