@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lang", choices=("zh", "en"), default=None, help="map labels (default: the scenario's)")
         p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
         p.add_argument("--verbose", action="store_true", help="log what each step does")
+    from ._batch_cli import add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 
@@ -62,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _one_line_warning
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
+        if args.command == "batch":
+            from ._batch_cli import run_batch_command
+
+            return run_batch_command(args)
         return _run(args)
     except CoverageInputError as exc:
         print(f"coverage-planner: error: {exc}", file=sys.stderr)
