@@ -13,8 +13,9 @@ import numpy as np
 import shapely
 from scipy.sparse.csgraph import connected_components
 
+from ._prepare import symmetric_csr
 from ._types import FloatArray, IntArray
-from .network import WalkNetwork, _symmetric_csr
+from .network import WalkNetwork
 
 __all__ = ["MIN_LENGTH_RATIO", "length_ratio", "reach_function", "subnetwork", "walk_reach_m"]
 
@@ -94,7 +95,7 @@ def subnetwork(net: WalkNetwork, edges: IntArray, *, label: str = "part") -> Wal
     eu = index[net.edge_u[edges]]
     ev = index[net.edge_v[edges]]
     length = net.edge_length_m[edges]
-    graph = _symmetric_csr(eu, ev, length, int(nodes.size))
+    graph = symmetric_csr(eu, ev, length, int(nodes.size))
     _, component = connected_components(graph, directed=False)
     report = dataclasses.replace(
         net.report,
