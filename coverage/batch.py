@@ -45,10 +45,6 @@ __all__ = ["SUMMARY_COLUMNS", "BatchResult", "run_batch"]
 
 logger = logging.getLogger(__name__)
 
-STEPS = ("network", "halls", "service_areas", "demand", "coverage", "services", "plan")
-"""The steps each scenario runs (those of ``coverage-planner run``)."""
-
-
 @dataclass(frozen=True, eq=False)
 class BatchResult:
     """What a batch did.
@@ -381,6 +377,7 @@ def run_one(path: Path, out_dir: Path, data_dir: Path | None, lang: str | None) 
     Errors become the row's ``error``; an unexpected one also leaves its
     traceback in ``<out_dir>/error.txt``.
     """
+    from .cli import STEPS  # the steps of ``coverage-planner run``, whatever they become
     from .pipeline import run_scenario
     from .scenario import load_scenario
 
@@ -390,7 +387,7 @@ def run_one(path: Path, out_dir: Path, data_dir: Path | None, lang: str | None) 
         network_from = _network_from(sc)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CoverageWarning)  # kept in the run's summary.md
-            result = run_scenario(sc, steps=STEPS)
+            result = run_scenario(sc, steps=STEPS["run"])
             _write(result, out_dir, lang)
         return _ok_row(path, result, network_from, start)
     except CoverageError as exc:
