@@ -29,19 +29,17 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from . import _defaults as defaults
 from ._errors import CoverageInputError, CoverageInternalError
 from ._frames import place_sites, site_frame
 from ._reach import reach_from_sites
-from ._types import BoolArray, FloatArray
 from ._validate import as_distance, as_radii, as_speed
 from .gaps import find_gaps
 from .network import WalkNetwork
 from .sites import Snap
 from .snapped import SnappedDemand, snap_demand
-from .tables import HEADLINE_COLUMNS, STATUSES, area_names, areas_table, halls_table, summary_table
+from .tables import HEADLINE_COLUMNS, STATUSES, area_names, areas_table, circle_covered, halls_table, summary_table
 
 __all__ = ["HEADLINE_COLUMNS", "STATUSES", "CoverageResult", "assess_coverage", "group_radii"]
 
@@ -374,7 +372,7 @@ def assess_coverage(
         "unreachable",
         np.where(dist <= threshold, "covered", "uncovered"),
     )
-    circle = _circle_covered(hall_snap.x, hall_snap.y, unit_snap.x, unit_snap.y, threshold)
+    circle = circle_covered(hall_snap.x, hall_snap.y, unit_snap.x, unit_snap.y, threshold)
     site_ids = sites["site_id"].to_numpy()
     speed_of_unit = units["group"].map(speeds).to_numpy(dtype=np.float64)
     units = units.assign(
@@ -425,14 +423,6 @@ def assess_coverage(
         timings=timings,
         demand=placed,
     )
-
-
-def _circle_covered(hx: FloatArray, hy: FloatArray, ux: FloatArray, uy: FloatArray, radius: FloatArray) -> BoolArray:
-    """Within the straight-line circle of any hall (snapped or not), as drawn on paper."""
-    if hx.size == 0 or ux.size == 0:
-        return np.zeros(ux.size, dtype=bool)
-    d_line, _ = cKDTree(np.column_stack([hx, hy])).query(np.column_stack([ux, uy]), k=1)
-    return np.asarray(d_line <= radius, dtype=bool)
 
 
 def _check_totals(demand: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> None:

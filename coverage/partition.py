@@ -63,13 +63,21 @@ from ._errors import CoverageInputError, CoverageInternalError, CoverageWarning,
 from ._frames import site_frame
 from ._subnet import MIN_LENGTH_RATIO, length_ratio, reach_function, subnetwork, walk_reach_m
 from ._types import FloatArray, IntArray
-from .assess import CoverageResult, _circle_covered, assess_coverage, group_radii
+from .assess import CoverageResult, assess_coverage, group_radii
 from .demand import validate_demand
 from .gaps import find_gaps
 from .network import WalkNetwork
 from .sites import snap_points, snap_sites
 from .snapped import SnappedDemand
-from .tables import STATUSES, area_names, areas_table, guess_name_column, halls_table, summary_table
+from .tables import (
+    STATUSES,
+    area_names,
+    areas_table,
+    circle_covered,
+    guess_name_column,
+    halls_table,
+    summary_table,
+)
 
 __all__ = ["PartitionedCoverage", "assess_coverage_by_district", "subnetwork", "walk_reach_m"]
 
@@ -467,7 +475,7 @@ def _all_unreachable(
         nearest_site=pd.array([None] * n, dtype="string"),
         halls_within=np.zeros(n, dtype=np.int64),
         access_m=np.full(n, np.nan),
-        circle_covered=_circle_covered(
+        circle_covered=circle_covered(
             hall_xy.x.to_numpy(), hall_xy.y.to_numpy(), units.geometry.x.to_numpy(), units.geometry.y.to_numpy(),
             threshold,
         ),

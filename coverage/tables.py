@@ -13,9 +13,10 @@ import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from ._errors import CoverageInputError
-from ._types import IntArray
+from ._types import BoolArray, FloatArray, IntArray
 
 STATUSES = ("covered", "uncovered", "unreachable")
 """Every demand unit has exactly one of these statuses."""
@@ -75,6 +76,14 @@ def summary_table(units: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def circle_covered(hx: FloatArray, hy: FloatArray, ux: FloatArray, uy: FloatArray, radius: FloatArray) -> BoolArray:
+    """Within the straight-line circle of any hall (snapped or not), as drawn on paper."""
+    if hx.size == 0 or ux.size == 0:
+        return np.zeros(ux.size, dtype=bool)
+    d_line, _ = cKDTree(np.column_stack([hx, hy])).query(np.column_stack([ux, uy]), k=1)
+    return np.asarray(d_line <= radius, dtype=bool)
 
 
 def halls_table(
