@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import array
 import csv
 import io
 import os
@@ -170,19 +171,19 @@ def _line_of(text_bytes: bytes, offset: int) -> int:
     return text_bytes.count(b"\n", 0, offset) + 1
 
 
-def _reads_as_chinese(text: str) -> bool:
-    """Whether the non-ASCII characters of ``text`` are (almost) all common Chinese (GB2312)."""
-    wide = [c for c in text if ord(c) > 127]
-    if not wide:
+def _reads_as_chinese(text: str, sample: int = 1_000_000) -> bool:
+    """Whether the non-ASCII characters of ``text`` are (almost) all common Chinese (GB2312).
+
+    Latin-1 text misread as GBK gives rare characters outside GB2312; real
+    Chinese text is written almost entirely in it. Only the first ``sample``
+    characters are looked at.
+    """
+    head = text[:sample]
+    n_wide = len(head) - len(head.encode("ascii", errors="ignore"))
+    if n_wide == 0:
         return True
-    common = 0
-    for c in wide:
-        try:
-            c.encode("gb2312")
-        except UnicodeEncodeError:
-            continue
-        common += 1
-    return common >= 0.9 * len(wide)
+    unencodable = head.encode("gb2312", errors="replace").count(b"?") - head.count("?")
+    return unencodable <= 0.1 * n_wide
 
 
 def decode_text(data: bytes, *, label: str, encoding: str | None = None) -> tuple[str, str]:
@@ -321,27 +322,41 @@ def detect_delimiter(text: str, *, label: str) -> str:
     return best  # ragged rows: reported with their row numbers by _check_fields
 
 
-def _check_fields(records: list[list[str]], *, label: str, delimiter: str) -> npt.NDArray[np.int64]:
-    """Refuse rows with more or fewer fields than the header; return each data row's spreadsheet row."""
-    width = len(records[0])
-    rows = []
+def _scan(text: str, *, label: str, delimiter: str) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Stream the records once: the header, and each data row's spreadsheet row number.
+
+    Rows with more or fewer fields than the header are refused (all of them
+    named, up to five shown). Blank lines count as spreadsheet rows but hold
+    no data (pandas skips them too).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    header: list[str] | None = None
+    width = 0
+    rows = array.array("q")
     bad: list[tuple[int, int]] = []
-    for number, record in enumerate(records[1:], start=2):
+    for number, record in enumerate(reader, start=1):
         if not record or (len(record) == 1 and not record[0].strip()):
-            continue  # a blank line: a row in a spreadsheet, no data (pandas skips it too)
+            continue
+        if header is None:
+            header, width = record, len(record)
+            first = number
+            continue
         if len(record) != width:
             bad.append((number, len(record)))
         rows.append(number)
+    if header is None:
+        raise CoverageInputError(f"{label}: the file is empty; give a header row and one row per item.")
     if bad:
         shown = few([f"row {r} has {n}" for r, n in bad], 5, quote=False)
         name = _DELIMITER_NAMES[delimiter]
+        where = "the header is row 1" if first == 1 else f"the header is row {first}"
         raise CoverageInputError(
             f"{label}: the header has {width} fields ({name}-separated) but {len(bad):,} row(s) do not: "
-            f"{shown} (spreadsheet row numbers: the header is row 1). A value with a {name} in it must "
+            f"{shown} (spreadsheet row numbers: {where}). A value with a {name} in it must "
             f'be in double quotes ("Hall, North"), as Excel writes it, and every opening quote needs its '
             "closing one; fix those rows."
         )
-    return np.asarray(rows, dtype=np.int64)
+    return header, np.frombuffer(rows, dtype=np.int64).copy() if rows else np.zeros(0, dtype=np.int64)
 
 
 def _header(raw: list[str], *, label: str) -> list[str]:
@@ -387,16 +402,8 @@ def read_csv_text(
     if not text.strip():
         raise CoverageInputError(f"{label}: the file is empty; give a header row and one row per item.")
     delimiter = "\t" if tab else detect_delimiter(text, label=label)
-    records = _records(text, delimiter)
-    leading = 0
-    while records and not records[0]:
-        records.pop(0)
-        leading += 1
-    if not records:
-        raise CoverageInputError(f"{label}: the file is empty; give a header row and one row per item.")
-    header = _header(records[0], label=label)
-    numbers = _check_fields(records, label=label, delimiter=delimiter) + leading
-    del records
+    raw_header, numbers = _scan(text, label=label, delimiter=delimiter)
+    header = _header(raw_header, label=label)
     text_cols = [c for c in text_columns if c in header]
     try:
         frame = pd.read_csv(
