@@ -283,6 +283,12 @@ def _check_consistency(path: Path, v: dict[str, dict[str, Any]]) -> None:
         raise CoverageInputError(f"{path}: [plan] candidate_file is set but candidates do not include 'file'.")
     if "network" not in cands and p["spacing_m"] != SCHEMA["plan"]["spacing_m"].default:
         raise CoverageInputError(f"{path}: [plan] spacing_m is for 'network' candidates, which are not used.")
+    m = v["map"]
+    if m["basemap"] == "tianditu" and not m["tianditu_key"] and not os.environ.get("TIANDITU_KEY"):
+        raise CoverageInputError(
+            f"{path}: [map] basemap = 'tianditu' needs tianditu_key = '...' (or $TIANDITU_KEY); "
+            "or use basemap = 'offline'."
+        )
 
 
 _PATH_KEYS = {

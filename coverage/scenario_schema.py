@@ -30,6 +30,7 @@ class Key:
         (km/h), ``share``, ``count``, ``seconds``, ``population`` (> 0),
         ``area_km2`` (> 0), ``path``, ``paths`` (one or a list), ``filter``
         (a table of column = value), ``speeds`` (a table of group = km/h),
+        ``token`` (an access key: letters and digits),
         ``choice`` / ``choices`` (one or a list of ``choices``), ``rate`` (a
         number > 0 per resident), ``names`` (a list of texts, no repeats),
         ``name_table`` (a table of name = text), ``distance_table`` (a table
@@ -50,7 +51,11 @@ class Key:
 SCHEMA: dict[str, dict[str, Key]] = {
     "": {
         "name": Key("text", True, None, "title shown on the map and in the report"),
+        "name_zh": Key("text", False, "", "Chinese title (map and report with lang = 'zh'; default: name)"),
+        "name_en": Key("text", False, "", "English title (lang = 'en'; default: name)"),
         "description": Key("text", False, "", "one paragraph for the report"),
+        "description_zh": Key("text", False, "", "Chinese description (default: description)"),
+        "description_en": Key("text", False, "", "English description (default: description)"),
         "radius_m": Key("distance", False, None, f"walking distance in metres that counts as covered "
                         f"(default {defaults.DEFAULT_RADIUS_M:g})"),
         "minutes": Key("minutes", False, None, "walking time that counts as covered (instead of radius_m)"),
@@ -83,6 +88,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
                             "visits_per_resident); used by the life-circle step"),
         "visits_per_resident": Key("rate", False, None, "visits a day per resident: capacity_col then holds visits "
                                    "a day"),
+        "label_zh": Key("text", False, "", "Chinese label (default: label)"),
+        "label_en": Key("text", False, "", "English label (default: label)"),
+        "stand_in": Key("bool", False, False, "the halls are stand-ins, not the real halls (said on every output)"),
     },
     "demand": {
         "kind": Key("choice", True, None, "kind of population data", ("estimate", "hexagons", "grid", "points",
@@ -104,6 +112,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "area_file": Key("path", False, None, "estimate: polygon of the district"),
         "area_filter": Key("filter", False, None, "estimate: column = value selecting the district"),
         "source_note": Key("text", False, "", "where the population figures come from"),
+        "source_note_zh": Key("text", False, "", "Chinese source note (default: source_note)"),
+        "source_note_en": Key("text", False, "", "English source note (default: source_note)"),
         "elderly_share": Key("share", False, None, "also report an 'elderly' group of this share"),
         "elderly_walk_speed_kmh": Key("speed", False, None, "walking speed of the elderly (default "
                                       f"{defaults.GROUP_WALK_SPEED_KMH['elderly']:g} km/h; matters with minutes)"),
@@ -160,6 +170,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "map": {
         "lang": Key("choice", False, "zh", "labels", ("zh", "en")),
         "offline": Key("bool", False, True, "inline Leaflet so the HTML needs no network"),
+        "basemap": Key("choice", False, "offline", "map background: streets from the network (offline), none, "
+                       "OpenStreetMap, Tianditu (needs a key) or Amap", ("offline", "none", "osm", "tianditu", "amap")),
+        "tianditu_key": Key("token", False, "", "Tianditu key for basemap = 'tianditu' (or $TIANDITU_KEY)"),
+        "paper": Key("choice", False, "A3", "sheet size of map.pdf (landscape)", ("A4", "A3")),
     },
 }
 
@@ -219,6 +233,11 @@ def _convert(key: Key, value: Any, label: str) -> Any:
         limit = _MAX_TEXT if kind == "text" else 300
         if len(value) > limit or "\x00" in value:
             raise CoverageInputError(f"{label}: text longer than {limit} characters or with a NUL byte.")
+        return value
+    if kind == "token":  # an access key that ends up in a URL: letters and digits only
+        ok = isinstance(value, str) and (not value or (value.isascii() and value.isalnum() and 8 <= len(value) <= 64))
+        if not ok:
+            raise CoverageInputError(f"{label} should be the 8-64 letters and digits of your key ({key.help}).")
         return value
     if kind == "bool":
         if not isinstance(value, bool):

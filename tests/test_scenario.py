@@ -142,3 +142,35 @@ def test_any_scenario_dictionary_loads_or_gets_a_clear_error(changes, tmp_path_f
     except CoverageInputError as exc:  # the only exception allowed, and it must say something
         message = str(exc)
         assert message.startswith(str(data / "s.toml")), message
+
+
+def test_map_and_text_keys(tmp_path: Path, shared_data: Path) -> None:
+    text = GOOD.replace('name = "t"', 'name = "t"\nname_zh = "福田"') + (
+        '[halls]\nlabel_zh = "替代点"\nstand_in = true\n'
+        '[map]\nbasemap = "amap"\npaper = "A4"\n'
+    )
+    sc = load_scenario(write(tmp_path, text), data_dir=shared_data)
+    assert sc[""]["name_zh"] == "福田" and sc[""]["name_en"] == ""
+    assert sc["halls"]["stand_in"] is True and sc["halls"]["label_zh"] == "替代点"
+    assert sc["map"]["basemap"] == "amap" and sc["map"]["paper"] == "A4"
+    assert load_scenario(write(tmp_path, GOOD), data_dir=shared_data)["map"]["basemap"] == "offline"
+
+
+@pytest.mark.parametrize(
+    ("section", "match"),
+    [
+        ('[map]\nbasemap = "google"\n', "basemap"),
+        ('[map]\npaper = "A0"\n', "paper"),
+        ('[map]\nbasemap = "tianditu"\ntianditu_key = "abc"\n', "tianditu_key"),
+        ('[map]\ntianditu_key = "1234567890\\"><script>"\n', "tianditu_key"),
+    ],
+)
+def test_bad_map_keys_are_named(tmp_path: Path, shared_data: Path, section: str, match: str) -> None:
+    with pytest.raises(CoverageInputError, match=match):
+        load_scenario(write(tmp_path, GOOD + section), data_dir=shared_data)
+
+
+def test_tianditu_needs_a_key(tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
+    with pytest.raises(CoverageInputError, match="tianditu_key"):
+        load_scenario(write(tmp_path, GOOD + '[map]\nbasemap = "tianditu"\n'), data_dir=shared_data)
