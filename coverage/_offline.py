@@ -77,6 +77,7 @@ _GENERATED_KEY: Final = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 _SCRIPT_SRC: Final = re.compile(r"<script\b[^>]*?\bsrc\s*=\s*([\"'])(?P<url>.*?)\1[^>]*>\s*</script\s*>", re.IGNORECASE)
 _LINK_HREF: Final = re.compile(r"<link\b[^>]*?\bhref\s*=\s*([\"'])(?P<url>.*?)\1[^>]*?/?>", re.IGNORECASE)
 _REMOTE: Final = r"(?:https?:)?//"
+_TILE_WHERE: Final = "a Leaflet tile/image/video layer"
 _REMOTE_PATTERNS: Final = (
     ("<script src>", _SCRIPT_SRC),
     ("<link href>", _LINK_HREF),
@@ -101,7 +102,7 @@ _REMOTE_PATTERNS: Final = (
         re.compile(rf"@import\s+(?:url\()?\s*([\"'])(?P<url>{_REMOTE}.*?)\1", re.IGNORECASE),
     ),
     (
-        "a Leaflet tile/image/video layer",
+        _TILE_WHERE,
         re.compile(
             r"L\.(?:tileLayer(?:\.wms)?|imageOverlay|videoOverlay)\(\s*"
             rf"([\"'`])(?P<url>{_REMOTE}.*?)\1"
@@ -372,7 +373,7 @@ def _describe(found: list[tuple[str, str]]) -> str:
 # ----------------------------------------------------------------------------
 
 
-def offline_html(m: folium.Map) -> str:
+def offline_html(m: folium.Map, *, keep_tiles: bool = False) -> str:
     """Render a Folium map to a self-contained HTML page that needs no network.
 
     Parameters
@@ -380,6 +381,9 @@ def offline_html(m: folium.Map) -> str:
     m
         The map. It is rendered with its whole figure (custom HTML added with
         ``m.get_root().html.add_child(...)`` is kept) and is not modified.
+    keep_tiles
+        Keep tile layers (an online basemap: the page then shows tiles when it
+        has internet, and still works without); everything else is inlined.
 
     Returns
     -------
@@ -415,12 +419,12 @@ def offline_html(m: folium.Map) -> str:
     (False, True)
 
     """
-    return _offline_html(_check_map(m), stacklevel=3)
+    return _offline_html(_check_map(m), stacklevel=3, keep_tiles=keep_tiles)
 
 
-def _offline_html(m: folium.Map, *, stacklevel: int) -> str:
+def _offline_html(m: folium.Map, *, stacklevel: int, keep_tiles: bool = False) -> str:
     """Implement :func:`offline_html`; warnings point ``stacklevel`` frames up."""
-    html, ids, dropped = _render(m, drop_tiles=True)
+    html, ids, dropped = _render(m, drop_tiles=not keep_tiles)
     if dropped:
         warnings.warn(
             f"offline map export dropped {len(dropped)} tile layer(s) ({', '.join(dropped)}): "
@@ -466,6 +470,8 @@ def _offline_html(m: folium.Map, *, stacklevel: int) -> str:
     # 2. Anything else that would go to the internet is an error.
     remote: list[tuple[str, str]] = []
     for where, pattern in _REMOTE_PATTERNS:
+        if keep_tiles and where == _TILE_WHERE:
+            continue
         for match in pattern.finditer(html):
             url = match.group("url")
             if _IS_REMOTE.match(url) and (where, url) not in remote:
@@ -523,7 +529,7 @@ def _offline_html(m: folium.Map, *, stacklevel: int) -> str:
     return html
 
 
-def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:
+def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True, keep_tiles: bool = False) -> Path:
     """Write a Folium map to an HTML file, by default one that works without internet.
 
     Parameters
@@ -537,6 +543,9 @@ def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tr
         tiles, no CDN assets). If False, write Folium's usual page, which loads
         its assets and tiles from CDNs, with the same deterministic ids and
         ``<meta charset="utf-8">``.
+    keep_tiles
+        With ``offline``: keep tile layers instead of dropping them (see
+        :func:`offline_html`).
 
     Returns
     -------
@@ -562,7 +571,7 @@ def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tr
     if target.is_dir():
         raise CoverageInputError(f"{target} is a folder; pass a file name such as {target / 'coverage_map.html'}")
     if offline:
-        html = _offline_html(m, stacklevel=3)
+        html = _offline_html(m, stacklevel=3, keep_tiles=keep_tiles)
     else:
         html, ids, _ = _render(m, drop_tiles=False)
         html = _set_charset(_stable_ids(html, ids))

@@ -183,38 +183,16 @@ class CoverageResult:
         )
 
     def to_file(self, path: str | os.PathLike[str]) -> Path:
-        """Write a GeoPackage with layers units, halls, areas, gaps and summary."""
-        path = Path(path)
-        if path.exists():
-            path.unlink()
-        _plain(self.units).to_file(path, layer="units", driver="GPKG")
-        _plain(self.gaps).to_file(path, layer="gaps", driver="GPKG")
-        for name, table in (("halls", self.halls), ("summary", self.summary), ("areas", self.areas)):
-            if table is not None:
-                gpd.GeoDataFrame(_plain(table), geometry=None).to_file(path, layer=name, driver="GPKG")
-        return path
+        """Write a GeoPackage with layers residents, gaps, coverage_summary, coverage_by_hall (and _by_area)."""
+        from .io import coverage_layers, write_gpkg
+
+        return write_gpkg(coverage_layers(self), path)
 
     def to_csv(self, folder: str | os.PathLike[str]) -> list[Path]:
-        """Write units (without geometry, with x/y), halls, areas, gaps and summary as CSV."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        units = pd.DataFrame(self.units.drop(columns="geometry"))
-        units["x"] = self.units.geometry.x.round(2)
-        units["y"] = self.units.geometry.y.round(2)
-        tables = {
-            "units": units,
-            "halls": self.halls,
-            "summary": self.summary,
-            "gaps": pd.DataFrame(self.gaps.drop(columns="geometry")),
-        }
-        if self.areas is not None:
-            tables["areas"] = self.areas
-        for name, table in tables.items():
-            out = folder / f"coverage_{name}.csv"
-            table.to_csv(out, index=False, float_format="%.6g", lineterminator="\n")
-            written.append(out)
-        return written
+        """Write the same tables as CSV for people (see :mod:`coverage.io`): residents.csv, gaps.csv, ..."""
+        from .io import coverage_layers, write_csvs
+
+        return list(write_csvs(coverage_layers(self), folder).values())
 
 
 def _plain(frame: Any) -> Any:

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text)
         p.add_argument("scenario", type=Path, help="scenario file, e.g. data/scenarios/futian.toml")
         p.add_argument("--out", type=Path, default=None, help="output folder (default: out/<scenario file name>)")
-        p.add_argument("--overwrite", action="store_true", help="write into an output folder that already has files")
+        p.add_argument("--overwrite", action="store_true", help="replace an output folder that an earlier run wrote")
         p.add_argument(
             "--data-dir",
             type=Path,
@@ -71,7 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_batch_command(args)
         return _run(args)
     except CoverageInputError as exc:
-        print(f"coverage-planner: error: {exc}", file=sys.stderr)
+        from ._text import display
+
+        print(f"coverage-planner: error: {display(exc, 2000)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         print("coverage-planner: interrupted", file=sys.stderr)
@@ -79,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *_args: object, **_kw: object) -> None:
-    print(f"coverage-planner: {category.__name__}: {message}", file=sys.stderr)
+    from ._text import display
+
+    print(f"coverage-planner: {category.__name__}: {display(message, 2000)}", file=sys.stderr)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -88,8 +92,9 @@ def _run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     sc = load_scenario(args.scenario, data_dir=args.data_dir)  # validated before any heavy work
     out = args.out if args.out is not None else Path("out") / args.scenario.stem
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise CoverageInputError(f"output folder {out} is not empty; pass --overwrite or choose another --out.")
+    from .io import check_output_dir, staged_output
+
+    check_output_dir(out, overwrite=args.overwrite)  # writable, not a symlink, ours to replace
 
     from tqdm.auto import tqdm
 
@@ -109,16 +114,16 @@ def _run(args: argparse.Namespace) -> int:
         result = run_scenario(sc, steps=steps, progress=progress)
         progress("outputs")
         t = time.perf_counter()
-        written = write_outputs(result, out, lang=args.lang)
+        with staged_output(out, overwrite=args.overwrite) as stage:
+            written = write_outputs(result, stage, lang=args.lang)
+        written = {key: out / path.relative_to(stage) for key, path in written.items()}
         result.timings["outputs"] = time.perf_counter() - t
     bar.update(1)
     bar.close()
-    # Rewrite the summary now that the output step's time is known.
-    from .report import summary_markdown
-
-    written["summary"].write_text(summary_markdown(result), encoding="utf-8")
     if not args.quiet:
-        print(f"\n{sc.name}")
+        from ._text import display
+
+        print(f"\n{display(sc.name, 300)}")
         if result.coverage is not None:
             print(result.coverage.headline())
         if result.plan is not None:

@@ -1,26 +1,40 @@
-"""Folium maps for officials: halls, service areas, residents, gaps, proposed sites.
+"""Folium maps for officials: halls, walking areas, residents, gaps and proposed sites.
 
-Every layer can be switched on and off. The map carries a title, a legend, a
-summary box (residents covered before and after), a scale bar and the OSM
-attribution, with labels in Chinese or English. Exported files are offline by
-default: Leaflet is inlined and the network's own streets are drawn as a light
-vector basemap, since map tiles need the internet.
+The default view tells the story at a glance: residents covered and not
+covered as population cells (not hundreds of thousands of dots), the walking
+area over the straight-line circles, the gap areas and the proposed sites.
+Every layer can be switched off in a layer control that folds into a button
+on a phone. Each label is in the chosen language (``zh`` or ``en``), with a
+title, a summary, a legend, a metric scale and the OSM attribution.
+
+Basemaps (``basemap=``): ``"offline"`` (default: the network's own streets,
+major roads heavier and named when the network carries names, and the names
+of the reporting areas; the HTML needs no internet), ``"none"``, ``"osm"``
+(OpenStreetMap tiles), ``"tianditu"`` (天地图, WGS-84/CGCS2000, needs a key)
+and ``"amap"`` (高德). Amap tiles are drawn in GCJ-02, so with them every
+overlay is shifted into GCJ-02 too; popups always give WGS-84 and GCJ-02.
+
+Safety: user text (names, ids, addresses, titles) never becomes template
+source or HTML. Folium draws only the map and tiles; the layers are data
+(:func:`coverage._text.js_json`) read by a static script (``_map_app.js``)
+that writes text with ``textContent``. See ``SECURITY.md``.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-import shapely
 
+from . import _map_layers as ml
 from ._errors import CoverageInputError
+from ._format import fmt_people, group_name, labels
+from ._map_page import CoverageApp, tile_layers
+from ._text import display
 
 if TYPE_CHECKING:
     import folium
@@ -30,110 +44,17 @@ if TYPE_CHECKING:
     from .plan import SitePlan
     from .service_areas import ServiceAreas
 
+__all__ = ["BASEMAPS", "coverage_map", "save_map"]
+
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
-
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "streets": "Streets (OSM walking network)",
-        "halls": "Existing halls",
-        "areas": "Service area of each hall",
-        "union": "Area within {r} m walk (all halls)",
-        "covered": "Residents covered",
-        "uncovered": "Residents not covered",
-        "unreachable": "Residents unreachable",
-        "gaps": "Gap areas",
-        "proposed": "Proposed new sites",
-        "proposed_areas": "Service areas of new sites",
-        "circles": "Straight-line {r} m circles (comparison)",
-        "boundary": "Study area",
-        "legend": "Legend",
-        "summary": "Summary",
-        "covered_now": "Covered now",
-        "covered_after": "Covered with new sites",
-        "circle_claim": "Straight-line circle claims",
-        "residents": "residents",
-        "served": "Residents served",
-        "street": "Street length reached",
-        "rank": "Build order",
-        "adds": "Adds residents",
-        "population": "Residents",
-        "nearest": "Nearest hall",
-        "estimate": "Population is an ESTIMATE",
-        "gap": "Gap",
-        "distance": "Walk to nearest hall",
-        "halls_count": "halls",
-    },
-    "zh": {
-        "streets": "街道（OSM 步行路网）",
-        "halls": "现有服务站点",
-        "areas": "各站点服务范围",
-        "union": "{r} 米步行可达范围（全部站点）",
-        "covered": "已覆盖居民",
-        "uncovered": "未覆盖居民",
-        "unreachable": "无法到达的居民",
-        "gaps": "服务空白区",
-        "proposed": "建议新增站点",
-        "proposed_areas": "新增站点服务范围",
-        "circles": "{r} 米直线圆（对比）",
-        "boundary": "研究范围",
-        "legend": "图例",
-        "summary": "概要",
-        "covered_now": "现状覆盖",
-        "covered_after": "新增站点后覆盖",
-        "circle_claim": "直线圆声称覆盖",
-        "residents": "人",
-        "served": "服务居民",
-        "street": "可达街道长度",
-        "rank": "建设顺序",
-        "adds": "新增覆盖居民",
-        "population": "居民",
-        "nearest": "最近站点",
-        "estimate": "人口为估算值",
-        "gap": "空白区",
-        "distance": "步行至最近站点",
-        "halls_count": "个站点",
-    },
-}
-
-COLORS = {
-    "hall": "#1f4e9c",
-    "area": "#4a90d9",
-    "union": "#2c7fb8",
-    "covered": "#2b8a3e",
-    "uncovered": "#d9480f",
-    "unreachable": "#868e96",
-    "gap": "#e8590c",
-    "proposed": "#ae3ec9",
-    "circle": "#495057",
-    "boundary": "#212529",
-    "street": "#ced4da",
-}
+BASEMAPS = ("offline", "none", "osm", "tianditu", "amap")
 
 
-def _wgs(gdf: gpd.GeoDataFrame, *, simplify_m: float = 0.0, grid_deg: float = 1e-6) -> gpd.GeoDataFrame:
-    out = gdf
-    if simplify_m > 0:
-        if out.crs is None:
-            raise CoverageInputError("a layer has no CRS; set it with .set_crs(...).")
-        if out.crs.is_geographic:  # simplify in metres, not degrees
-            out = out.to_crs(out.estimate_utm_crs())
-        out = out.copy()
-        out["geometry"] = out.geometry.simplify(simplify_m, preserve_topology=True)
-    out = out.to_crs("EPSG:4326")
-    out = out.copy()
-    out["geometry"] = shapely.set_precision(out.geometry.to_numpy(), grid_deg)
-    return out
+def _gcj_shift(coords: np.ndarray) -> np.ndarray:
+    from .crs import wgs84_to_gcj02
 
-
-def _geojson(gdf: gpd.GeoDataFrame, columns: list[str]) -> dict[str, Any]:
-    """Compact GeoJSON with coordinates rounded to 6 decimals (about 0.1 m)."""
-    feats = []
-    geoms = shapely.to_geojson(gdf.geometry.to_numpy())
-    props = gdf[columns].to_dict(orient="records") if columns else [{}] * len(gdf)
-    for g, p in zip(geoms, props, strict=True):
-        clean = {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in p.items()}
-        feats.append({"type": "Feature", "geometry": json.loads(g), "properties": clean})
-    return {"type": "FeatureCollection", "features": feats}
+    lon, lat = wgs84_to_gcj02(coords[:, 0], coords[:, 1])
+    return np.column_stack([lon, lat])
 
 
 def coverage_map(
@@ -144,40 +65,64 @@ def coverage_map(
     plan: SitePlan | None = None,
     halls: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
+    areas: gpd.GeoDataFrame | None = None,
+    area_name_col: str | None = None,
     title: str | None = None,
     subtitle: str | None = None,
+    notes: Sequence[str] = (),
+    stand_in: bool = False,
     lang: str = "zh",
-    tiles: str | None = None,
+    basemap: str = "offline",
+    tianditu_key: str | None = None,
     show_hall_areas: bool = False,
     max_resident_points: int = 20_000,
+    cell_m: float = 100.0,
+    max_snap_m: float = 300.0,
 ) -> folium.Map:
     """Draw the coverage picture as a Folium map with switchable layers.
 
     Parameters
     ----------
     net : WalkNetwork, optional
-        Its streets are drawn as a light basemap (works offline).
+        Its streets are the offline basemap; it gives the analysis extent,
+        the reason an off-network hall serves nobody and street names.
     service : ServiceAreas, optional
-        Each hall's service area (off by default) and the dissolved union.
+        Each hall's walking area (off by default) and their union.
     coverage : CoverageResult, optional
-        Residents by status, gap areas, the summary box and hall popups.
+        Residents by status (as population cells; dots off by default), every
+        demand group, gap areas, hall popups and the summary.
     plan : SitePlan, optional
-        Proposed sites with rank and marginal residents, their service areas,
-        and the "after" figures in the summary.
+        Proposed sites (clickable: rank, residents added, WGS-84 and GCJ-02
+        coordinates, nearest named street), their areas, the "after" figures.
     halls : GeoDataFrame, optional
         Halls to draw when no ``service`` is given.
     boundary : GeoDataFrame, optional
-        Study-area outline.
+        Study-area polygon; the outline drawn is its part the network covers.
+    areas : GeoDataFrame, optional
+        Reporting areas (sub-districts, communities) whose outlines and names
+        are drawn.
+    area_name_col : str, optional
+        The column naming the areas (default: the first text column).
     title, subtitle : str, optional
-        Title box text (the subtitle says what the halls are).
+        Title box text (also the page ``<title>``).
+    notes : sequence of str
+        Extra lines for the summary (data notes), shown in red.
+    stand_in : bool, default False
+        The halls are stand-ins (not the real halls): said in the legend and layer names.
     lang : {"zh", "en"}
         Language of every label.
-    tiles : str, optional
-        A Folium tile layer name for online use (dropped by the offline export).
+    basemap : {"offline", "none", "osm", "tianditu", "amap"}
+        See the module notes; only "offline" and "none" work without internet.
+    tianditu_key : str, optional
+        Tianditu key (basemap "tianditu"); also read from ``$TIANDITU_KEY``.
     show_hall_areas : bool, default False
-        Whether the per-hall service areas start switched on.
+        Whether the per-hall walking areas start switched on.
     max_resident_points : int, default 20000
-        Above this, residents are drawn as the population of 100 m cells.
+        Above this, the (hidden) dot layers merge residents within 20 m cells.
+    cell_m : float, default 100
+        Side of the population cells.
+    max_snap_m : float, default 300
+        The snap limit used in the run (for the reason shown for off-network halls).
 
     Returns
     -------
@@ -187,354 +132,376 @@ def coverage_map(
         import folium
     except ImportError as exc:  # pragma: no cover - folium is a dependency
         raise ImportError("coverage_map needs folium: pip install folium") from exc
-    if lang not in LABELS:
-        raise CoverageInputError(f"lang={lang!r}: use 'zh' (Chinese) or 'en' (English).")
-    L = LABELS[lang]
+    L = labels(lang)
+    if basemap not in BASEMAPS:
+        raise CoverageInputError(f"basemap={basemap!r}: use one of {', '.join(BASEMAPS)}.")
+    shift = _gcj_shift if basemap == "amap" else None
     radius = (
         coverage.radius_m
         if coverage is not None
         else (float(service.union["radius_m"].max()) if service is not None else 500.0)
     )
     r_text = f"{radius:g}"
-
     bounds = _bounds(net, service, coverage, halls, boundary)
+    if shift is not None:
+        lo = _gcj_shift(np.array([[bounds[0], bounds[1]], [bounds[2], bounds[3]]]))
+        bounds = (float(lo[0, 0]), float(lo[0, 1]), float(lo[1, 0]), float(lo[1, 1]))
     m = folium.Map(
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=14,
-        tiles=tiles,
-        control_scale=True,
+        tiles=None,
+        control_scale=False,
         prefer_canvas=False,
     )
-    m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
 
+    for tile in tile_layers(basemap, tianditu_key):
+        tile.add_to(m)
+
+    hall_label = L["halls"] + (L["stand_in"] if stand_in else "")
+    specs: list[dict[str, Any]] = []
+    legend: list[dict[str, Any]] = []
+
+    if net is not None and basemap in ("offline",):
+        specs += ml.street_layers(net, shift, L)
+        legend.append({"color": ml.COLORS["major"], "text": L["streets"], "shape": "line"})
     if net is not None:
-        # One MultiLineString feature, coordinates to ~1 m: the basemap stays small.
-        lines = shapely.line_merge(shapely.multilinestrings(list(net.edge_geometry)))
-        streets = _wgs(gpd.GeoDataFrame(geometry=[lines], crs=net.crs), simplify_m=3.0, grid_deg=1e-5)
-        folium.GeoJson(
-            _geojson(streets, []),
-            name=L["streets"],
-            style_function=lambda _f: {"color": COLORS["street"], "weight": 1, "opacity": 0.9},
-            interactive=False,
-            control=True,
-        ).add_to(m)
-    if boundary is not None and len(boundary):
-        folium.GeoJson(
-            _geojson(_wgs(boundary[["geometry"]], simplify_m=5.0), []),
-            name=L["boundary"],
-            style_function=lambda _f: {
-                "color": COLORS["boundary"],
-                "weight": 2,
-                "fill": False,
-                "dashArray": "6 4",
-            },
-            interactive=False,
-        ).add_to(m)
+        extent = ml.analysis_extent(net, boundary)
+        shown = ml.to_display(gpd.GeoSeries([extent], crs=net.crs), shift, simplify_m=5.0)
+        specs.append(
+            ml.layer(
+                L["boundary"],
+                "shapes",
+                ml.features(shown.to_numpy()),
+                show=True,
+                interactive=False,
+                style={"color": ml.COLORS["boundary"], "weight": 2, "fill": False, "dashArray": "6 4"},
+            )
+        )
+        legend.append({"color": ml.COLORS["boundary"], "text": L["boundary"], "shape": "line", "dashed": True})
+        if areas is not None and len(areas):
+            specs += ml.area_layers(areas, _name_col(areas, area_name_col), extent, net.crs, shift, L)
+
+    main_group = _main_group(coverage) if coverage is not None else None
+    if coverage is not None and main_group is not None:
+        for group in coverage.summary["group"].astype(str):
+            specs += ml.resident_cells(coverage, group, shift, L, lang, cell_m=cell_m, main=group == main_group)
+        for status in ("covered", "uncovered", "unreachable"):
+            legend.append({"color": ml.COLORS[status], "text": L[status], "shape": "square"})
+        specs += ml.resident_dots(coverage, main_group, shift, L, lang, max_points=max_resident_points)
 
     if service is not None:
-        main = (
-            service.areas[service.areas["radius_m"] == radius]
-            if (service.areas["radius_m"] == radius).any()
-            else service.areas
-        )
-        per_hall = _wgs(main[["site_id", "name", "reached_length_m", "geometry"]], simplify_m=4.0)
-        fg = folium.FeatureGroup(name=L["areas"], show=show_hall_areas)
-        folium.GeoJson(
-            _geojson(per_hall, ["name", "reached_length_m"]),
-            style_function=lambda _f: {"color": COLORS["area"], "weight": 1, "fillOpacity": 0.12},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
-        ).add_to(fg)
-        fg.add_to(m)
-        union = (
-            service.union[service.union["radius_m"] == radius]
-            if (service.union["radius_m"] == radius).any()
-            else service.union
-        )
-        folium.GeoJson(
-            _geojson(_wgs(union[["geometry"]], simplify_m=4.0), []),
-            name=L["union"].format(r=r_text),
-            style_function=lambda _f: {"color": COLORS["union"], "weight": 1.5, "fillOpacity": 0.18},
-            interactive=False,
-        ).add_to(m)
-
-    if coverage is not None:
-        _residents_layers(m, coverage, L, max_resident_points)
-        if len(coverage.gaps):
-            gaps = coverage.gaps[coverage.gaps["group"] == _main_group(coverage)]
-            gaps = gaps.assign(population=gaps["population"].round(0))
-            fg = folium.FeatureGroup(name=L["gaps"], show=True)
-            folium.GeoJson(
-                _geojson(
-                    _wgs(gaps[["gap_id", "population", "nearest_hall_m", "geometry"]], simplify_m=2.0),
-                    ["gap_id", "population", "nearest_hall_m"],
-                ),
-                style_function=lambda _f: {
-                    "color": COLORS["gap"],
-                    "weight": 1.5,
-                    "dashArray": "4 3",
-                    "fillOpacity": 0.06,
-                },
-                tooltip=folium.GeoJsonTooltip(fields=["gap_id", "population"], aliases=[L["gap"], L["population"]]),
-            ).add_to(fg)
-            fg.add_to(m)
+        specs += _service_layers(service, radius, shift, L, r_text, show_hall_areas)
+        legend.append({"color": ml.COLORS["union"], "text": L["union"].format(r=r_text), "shape": "square"})
 
     hall_frame = service.sites if service is not None else halls
     if hall_frame is not None and len(hall_frame):
-        _halls_layer(m, hall_frame, coverage, service, radius, L)
-        _circles_layer(m, hall_frame, radius, L, r_text)
+        circles = ml.to_display(hall_frame.geometry, shift)
+        specs.append(
+            ml.layer(
+                L["circles"].format(r=r_text),
+                "circles",
+                ml.features(circles.to_numpy()),
+                show=True,
+                radius_m=radius,
+                interactive=False,
+                style={"color": ml.COLORS["circle"], "weight": 1, "fill": False, "dashArray": "3 4"},
+            )
+        )
+        legend.append(
+            {
+                "color": ml.COLORS["circle"],
+                "text": L["circles"].format(r=r_text),
+                "shape": "circle-line",
+                "dashed": True,
+            }
+        )
+
+    if coverage is not None and main_group is not None:
+        specs += ml.gap_layer(coverage, main_group, shift, L, lang)
+        if len(coverage.gaps):
+            legend.append({"color": ml.COLORS["gap"], "text": L["gaps"], "shape": "square", "dashed": True})
+
+    if hall_frame is not None and len(hall_frame):
+        hall_specs = _hall_layers(hall_frame, net, coverage, service, radius, shift, L, lang, hall_label, max_snap_m)
+        specs += hall_specs
+        legend.append({"color": ml.COLORS["hall"], "text": hall_label, "shape": "circle"})
+        if any(s.get("unsnapped") for s in hall_specs):
+            legend.append({"color": ml.COLORS["unsnapped"], "text": L["unsnapped"], "shape": "ring"})
 
     if plan is not None and len(plan.sites):
-        if plan.areas is not None:
-            folium.GeoJson(
-                _geojson(_wgs(plan.areas.areas[["name", "geometry"]], simplify_m=4.0), ["name"]),
-                name=L["proposed_areas"],
-                style_function=lambda _f: {"color": COLORS["proposed"], "weight": 1.5, "fillOpacity": 0.12},
-                interactive=False,
-            ).add_to(m)
-        fg = folium.FeatureGroup(name=L["proposed"], show=True)
-        sites = _wgs(plan.sites[["rank", "candidate_id", "marginal_population", "geometry"]])
-        for row in sites.itertuples():
-            popup = (
-                f"<b>{L['rank']}: {row.rank}</b><br>{L['adds']}: {row.marginal_population:,.0f}"
-                f"<br><small>{html.escape(str(row.candidate_id))}</small>"
-            )
-            folium.CircleMarker(
-                [row.geometry.y, row.geometry.x],
-                radius=9,
-                color="white",
-                weight=2,
-                fill=True,
-                fill_color=COLORS["proposed"],
-                fill_opacity=1.0,
-                popup=folium.Popup(popup, max_width=260, min_width=160),
-                tooltip=f"{L['rank']} {row.rank}",
-            ).add_to(fg)
-            folium.Marker(
-                [row.geometry.y, row.geometry.x],
-                icon=folium.DivIcon(
-                    html=f'<div style="font:bold 11px sans-serif;color:white;text-align:center;'
-                    f'width:18px;margin:-7px 0 0 -9px">{row.rank}</div>'
-                ),
-            ).add_to(fg)
-        fg.add_to(m)
+        specs += _plan_layers(plan, net, shift, L, lang)
+        legend.append({"color": ml.COLORS["proposed"], "text": L["proposed"], "shape": "circle"})
 
-    folium.LayerControl(collapsed=False).add_to(m)
-    _boxes(m, L, title, subtitle, coverage, plan, lang)
+    data = {
+        "lang": lang,
+        "title": display(title) if title else "",
+        "subtitle": display(subtitle, 300) if subtitle else "",
+        "labels": {k: L[k] for k in ("legend", "summary", "layers")},
+        "layers": specs,
+        "legend": legend,
+        "summary": _summary(coverage, plan, L, lang, notes, stand_in),
+        "attribution": L["attribution"],
+        "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
+    }
+    CoverageApp(data, title=display(title) if title else "", lang=lang).add_to(m)
     return m
 
 
-def _main_group(coverage: CoverageResult) -> str:
-    groups = coverage.summary["group"].tolist()
-    return "residents" if "residents" in groups else str(groups[0])
+def _name_col(areas: gpd.GeoDataFrame, wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in areas.columns:
+            raise CoverageInputError(f"area_name_col={wanted!r} is not a column; columns are {list(areas.columns)}.")
+        return wanted
+    for col in areas.columns:
+        if col != areas.geometry.name and not np.issubdtype(np.asarray(areas[col]).dtype, np.number):
+            return str(col)
+    raise CoverageInputError("the areas have no text column to name them by; pass area_name_col=.")
+
+
+def _service_layers(
+    service: ServiceAreas, radius: float, shift: Any, L: dict[str, str], r_text: str, show: bool
+) -> list[dict]:
+    at = service.areas["radius_m"] == radius
+    main = service.areas[at] if at.any() else service.areas
+    per_hall = ml.to_display(main[["site_id", "name", "geometry"]], shift, simplify_m=4.0)
+    props = [{"tip": ml.label_text(n)} for n in per_hall["name"]]
+    at_u = service.union["radius_m"] == radius
+    union = service.union[at_u] if at_u.any() else service.union
+    shown = ml.to_display(union[["geometry"]], shift, simplify_m=4.0)
+    return [
+        ml.layer(
+            L["areas"].format(r=r_text),
+            "shapes",
+            ml.features(per_hall.geometry.to_numpy(), props),
+            show=show,
+            style={"color": ml.COLORS["area"], "weight": 1, "fillOpacity": 0.1},
+        ),
+        ml.layer(
+            L["union"].format(r=r_text),
+            "shapes",
+            ml.features(shown.geometry.to_numpy()),
+            show=True,
+            interactive=False,
+            style={"color": ml.COLORS["union"], "weight": 1.5, "fillOpacity": 0.15},
+        ),
+    ]
+
+
+def _hall_layers(
+    sites: gpd.GeoDataFrame,
+    net: WalkNetwork | None,
+    coverage: CoverageResult | None,
+    service: ServiceAreas | None,
+    radius: float,
+    shift: Any,
+    L: dict[str, str],
+    lang: str,
+    hall_label: str,
+    max_snap_m: float,
+) -> list[dict]:
+    table = sites.copy()
+    served = reach = None
+    if coverage is not None:
+        served = coverage.halls.drop_duplicates("site_id").set_index("site_id")["population_served"]
+    if service is not None:
+        at = service.areas[service.areas["radius_m"] == radius]
+        reach = at.set_index("site_id")["reached_length_m"]
+    projected = table.to_crs(net.crs) if net is not None else None
+    dist = np.zeros(len(table))
+    if net is not None and projected is not None:
+        _, dist = ml.nearest_edges(net, np.column_stack([projected.geometry.x, projected.geometry.y]))
+    snapped = table["snapped"].astype(bool).to_numpy() if "snapped" in table.columns else dist <= max_snap_m
+    addr = ml.address_column([c for c in table.columns if c not in ("site_id", "name", "geometry")])
+    wgs = table.to_crs("EPSG:4326")
+    shown = ml.to_display(table.geometry, shift)
+    props = []
+    for i, (sid, name) in enumerate(zip(table["site_id"], table["name"], strict=True)):
+        rows = [[L["id"], ml.label_text(sid)]]
+        if addr is not None:
+            rows.append([L["address"], ml.label_text(table[addr].iloc[i])])
+        if not snapped[i]:
+            rows.append(["", L["unsnapped_reason"].format(d=f"{dist[i]:,.0f}", limit=f"{max_snap_m:g}")])
+        else:
+            if served is not None:
+                rows.append([L["served"], fmt_people(served.get(str(sid), 0.0))])
+            if reach is not None and str(sid) in reach.index:
+                rows.append([L["street"], f"{float(reach[str(sid)]) / 1000:,.2f} {L['km']}"])
+        rows += ml.lonlat_rows(wgs.geometry.x.iloc[i], wgs.geometry.y.iloc[i], L)
+        props.append({"title": ml.label_text(name), "rows": rows, "tip": ml.label_text(name)})
+    geoms = shown.to_numpy()
+    out = []
+    for mask, name, style, flag in (
+        (
+            snapped,
+            f"{hall_label}（{int(snapped.sum())}）" if lang == "zh" else f"{hall_label} ({int(snapped.sum())})",
+            {
+                "radius": 6,
+                "color": "#ffffff",
+                "weight": 1.5,
+                "fill": True,
+                "fillColor": ml.COLORS["hall"],
+                "fillOpacity": 1.0,
+            },
+            False,
+        ),
+        (
+            ~snapped,
+            f"{L['unsnapped']}（{int((~snapped).sum())}）"
+            if lang == "zh"
+            else f"{L['unsnapped']} ({int((~snapped).sum())})",
+            {
+                "radius": 7,
+                "color": ml.COLORS["unsnapped"],
+                "weight": 3,
+                "fill": True,
+                "fillColor": "#ffffff",
+                "fillOpacity": 1.0,
+                "dashArray": "2 2",
+            },
+            True,
+        ),
+    ):
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            continue
+        out.append(
+            ml.layer(
+                name, "points", ml.features(geoms[idx], [props[i] for i in idx]), show=True, style=style, unsnapped=flag
+            )
+        )
+    return out
+
+
+def _plan_layers(plan: SitePlan, net: WalkNetwork | None, shift: Any, L: dict[str, str], lang: str) -> list[dict]:
+    out = []
+    if plan.areas is not None:
+        shown = ml.to_display(plan.areas.areas[["geometry"]], shift, simplify_m=4.0)
+        out.append(
+            ml.layer(
+                L["proposed_areas"],
+                "shapes",
+                ml.features(shown.geometry.to_numpy()),
+                show=True,
+                interactive=False,
+                style={"color": ml.COLORS["proposed"], "weight": 1.5, "fillOpacity": 0.1},
+            )
+        )
+    sites = plan.sites
+    xy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    streets = ml.nearest_named_street(net, xy) if net is not None else [""] * len(sites)
+    wgs = sites.to_crs("EPSG:4326")
+    props = []
+    for i, row in enumerate(sites.itertuples()):
+        rows = [
+            [L["adds"], f"{fmt_people(row.marginal_population)} {L['residents']}"],
+            [L["cumulative"], f"{fmt_people(getattr(row, 'cumulative_population', float('nan')))} {L['residents']}"],
+            [L["nearest_street"], streets[i] or "—"],
+            *ml.lonlat_rows(wgs.geometry.x.iloc[i], wgs.geometry.y.iloc[i], L),
+            [L["id"], ml.label_text(row.candidate_id)],
+        ]
+        props.append(
+            {
+                "title": f"{L['proposed']} · {L['rank']} {row.rank}",
+                "rows": rows,
+                "label": int(row.rank),
+                "tip": f"{L['rank']} {row.rank}" + (f" · {streets[i]}" if streets[i] else ""),
+            }
+        )
+    shown = ml.to_display(sites.geometry, shift)
+    out.append(
+        ml.layer(
+            f"{L['proposed']}（{len(sites)}）" if lang == "zh" else f"{L['proposed']} ({len(sites)})",
+            "ranks",
+            ml.features(shown.to_numpy(), props),
+            show=True,
+            style={"fillColor": ml.COLORS["proposed"]},
+        )
+    )
+    return out
+
+
+def _summary(
+    coverage: CoverageResult | None,
+    plan: SitePlan | None,
+    L: dict[str, str],
+    lang: str,
+    notes: Sequence[str],
+    stand_in: bool,
+) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    if coverage is not None:
+        s = coverage.summary.set_index("group")
+        main = _main_group(coverage)
+        r = coverage.radius_m
+        for group in s.index:
+            row = s.loc[group]
+            gname = group_name(str(group), lang)
+            lines.append(
+                {
+                    "label": f"{L['covered_now']}（{gname}，{r:g} 米步行）{L['colon']}"
+                    if lang == "zh"
+                    else f"{L['covered_now']} ({gname}, {r:g} m walk){L['colon']}",
+                    "value": ml.share_text(row.covered, row.total, L),
+                }
+            )
+            if group == main:
+                lines.append(
+                    {
+                        "label": f"{L['circle_claim']}{L['colon']}",
+                        "value": ml.share_text(row.circle_covered, row.total, L),
+                    }
+                )
+                if plan is not None:
+                    a = plan.after.summary.set_index("group").loc[group]
+                    lines.append(
+                        {
+                            "label": L["covered_after"].format(n=len(plan.sites)) + L["colon"],
+                            "value": ml.share_text(a.covered, a.total, L),
+                        }
+                    )
+        if coverage.estimate:
+            lines.append({"label": L["estimate"], "warn": True})
+    if stand_in:
+        lines.append({"label": L["halls"] + L["stand_in"], "warn": True})
+    for note in notes:
+        if note:
+            lines.append({"label": display(note, 300), "warn": True})
+    return lines
+
+
+def _main_group(coverage: CoverageResult) -> str | None:
+    groups = coverage.summary["group"].astype(str).tolist()
+    if not groups:
+        return None
+    return "residents" if "residents" in groups else groups[0]
 
 
 def _bounds(*parts: Any) -> tuple[float, float, float, float]:
     net, service, coverage, halls, boundary = parts
-    frames = []
     if net is not None:
-        frames.append(gpd.GeoSeries(net.edge_geometry, crs=net.crs))
+        geo = gpd.GeoSeries(net.edge_geometry, crs=net.crs)
     elif coverage is not None:
-        frames.append(coverage.units.geometry)
+        geo = coverage.units.geometry
     elif service is not None:
-        frames.append(service.areas.geometry)
+        geo = service.areas.geometry
     elif halls is not None and len(halls):
-        frames.append(halls.geometry)
+        geo = halls.geometry
     elif boundary is not None:
-        frames.append(boundary.geometry)
-    if not frames:
+        geo = boundary.geometry
+    else:
         raise CoverageInputError("coverage_map needs something to draw: a network, service areas, coverage or halls.")
-    b = frames[0].to_crs("EPSG:4326").total_bounds
+    b = geo.to_crs("EPSG:4326").total_bounds
     return float(b[0]), float(b[1]), float(b[2]), float(b[3])
 
 
-def _residents_layers(m: folium.Map, coverage: CoverageResult, L: dict[str, str], max_points: int) -> None:
-    import folium
-
-    group = _main_group(coverage)
-    units = coverage.units[coverage.units["group"] == group]
-    units = units[["status", "population", "distance_m", "geometry"]]
-    if len(units) > max_points:  # aggregate to 100 m cells per status
-        xy = np.column_stack([units.geometry.x, units.geometry.y])
-        cell = np.floor(xy / 100.0).astype(np.int64)
-        frame = pd.DataFrame(
-            {
-                "cx": cell[:, 0],
-                "cy": cell[:, 1],
-                "status": units["status"].astype(str),
-                "population": units["population"],
-                "x": xy[:, 0],
-                "y": xy[:, 1],
-                "distance_m": units["distance_m"],
-            }
-        )
-        agg = frame.groupby(["status", "cx", "cy"], sort=True).agg(
-            population=("population", "sum"),
-            x=("x", "mean"),
-            y=("y", "mean"),
-            distance_m=("distance_m", "min"),
-        )
-        agg = agg.reset_index()
-        units = gpd.GeoDataFrame(
-            agg[["status", "population", "distance_m"]],
-            geometry=gpd.points_from_xy(agg["x"], agg["y"]),
-            crs=coverage.units.crs,
-        )
-    peak = float(units["population"].max()) if len(units) else 1.0
-    totals = coverage.summary.set_index("group").loc[group]
-    for status in ("covered", "uncovered", "unreachable"):
-        sub = units[units["status"].astype(str) == status]
-        if len(sub) == 0:
-            continue
-        sub = _wgs(
-            sub.assign(
-                population=sub["population"].round(1),
-                distance_m=sub["distance_m"].replace([np.inf], np.nan).round(0),
-            )
-        )
-        color = COLORS[status]
-        fg = folium.FeatureGroup(
-            name=f"{L[status]} ({float(cast(float, totals[status])):,.0f})", show=status != "covered"
-        )
-        folium.GeoJson(
-            _geojson(sub, ["population", "distance_m"]),
-            marker=folium.CircleMarker(radius=3, weight=0, fill=True, fill_color=color, fill_opacity=0.7),
-            style_function=lambda f, peak=peak: {
-                "radius": 1.5 + 3.5 * float(np.sqrt((f["properties"]["population"] or 0.0) / peak)),
-            },
-            tooltip=folium.GeoJsonTooltip(
-                fields=["population", "distance_m"], aliases=[L["population"], L["distance"] + " (m)"]
-            ),
-        ).add_to(fg)
-        fg.add_to(m)
-
-
-def _halls_layer(
-    m: folium.Map,
-    sites: gpd.GeoDataFrame,
-    coverage: CoverageResult | None,
-    service: ServiceAreas | None,
-    radius: float,
-    L: dict[str, str],
-) -> None:
-    import folium
-
-    table = sites[["site_id", "name", "geometry"]].copy()
-    if coverage is not None:
-        served = coverage.halls.set_index("site_id")["population_served"]
-        table["served"] = table["site_id"].astype(str).map(served).fillna(0.0).to_numpy()
-    if service is not None:
-        areas = service.areas[service.areas["radius_m"] == radius]
-        reach = areas.set_index("site_id")["reached_length_m"]
-        table["reached"] = table["site_id"].astype(str).map(reach).to_numpy()
-    fg = folium.FeatureGroup(name=f"{L['halls']} ({len(table)})", show=True)
-    for row in _wgs(table).itertuples():
-        lines = [f"<b>{html.escape(str(row.name))}</b>"]
-        if hasattr(row, "served"):
-            lines.append(f"{L['served']}: {row.served:,.0f}")
-        if hasattr(row, "reached") and pd.notna(row.reached):
-            lines.append(f"{L['street']}: {row.reached / 1000:,.2f} km")
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=6,
-            color="white",
-            weight=1.5,
-            fill=True,
-            fill_color=COLORS["hall"],
-            fill_opacity=1.0,
-            popup=folium.Popup("<br>".join(lines), max_width=280, min_width=180),
-            tooltip=html.escape(str(row.name)),
-        ).add_to(fg)
-    fg.add_to(m)
-
-
-def _circles_layer(m: folium.Map, sites: gpd.GeoDataFrame, radius: float, L: dict[str, str], r_text: str) -> None:
-    import folium
-
-    fg = folium.FeatureGroup(name=L["circles"].format(r=r_text), show=False)
-    for geom in _wgs(sites[["geometry"]]).geometry:
-        folium.Circle(
-            [geom.y, geom.x],
-            radius=radius,
-            color=COLORS["circle"],
-            weight=1,
-            fill=False,
-            dash_array="3 4",
-            interactive=False,
-        ).add_to(fg)
-    fg.add_to(m)
-
-
-def _boxes(
-    m: folium.Map,
-    L: dict[str, str],
-    title: str | None,
-    subtitle: str | None,
-    coverage: CoverageResult | None,
-    plan: SitePlan | None,
-    lang: str,
-) -> None:
-    """Title, legend and summary boxes, and the OSM attribution."""
-    from branca.element import Element, MacroElement
-    from jinja2 import Template
-
-    box = (
-        "position:fixed;z-index:9999;background:rgba(255,255,255,0.93);padding:8px 12px;"
-        "border-radius:6px;box-shadow:0 1px 4px rgba(0,0,0,0.3);font:13px/1.45 sans-serif;"
-    )
-    parts = []
-    if title:
-        sub = f"<div style='font-size:12px;color:#495057'>{html.escape(subtitle)}</div>" if subtitle else ""
-        parts.append(
-            f"<div style='{box}top:10px;left:60px;max-width:46%'><b style='font-size:16px'>"
-            f"{html.escape(title)}</b>{sub}</div>"
-        )
-    legend_items = [
-        (COLORS["hall"], L["halls"], "circle"),
-        (COLORS["union"], L["union"].format(r=f"{coverage.radius_m:g}" if coverage else "500"), "square"),
-        (COLORS["covered"], L["covered"], "circle"),
-        (COLORS["uncovered"], L["uncovered"], "circle"),
-        (COLORS["unreachable"], L["unreachable"], "circle"),
-        (COLORS["gap"], L["gaps"], "square"),
-        (COLORS["proposed"], L["proposed"], "circle"),
-    ]
-    rows = "".join(
-        f"<div><span style='display:inline-block;width:11px;height:11px;margin-right:6px;background:{c};"
-        f"border-radius:{'50%' if shape == 'circle' else '2px'}'></span>{html.escape(text)}</div>"
-        for c, text, shape in legend_items
-    )
-    parts.append(f"<div class='coverage-legend' style='{box}bottom:30px;right:10px'><b>{L['legend']}</b>{rows}</div>")
-    if coverage is not None:
-        group = _main_group(coverage)
-        s = coverage.summary.set_index("group").loc[group]
-        lines = [
-            f"{L['covered_now']}: <b>{s.covered:,.0f}</b> / {s.total:,.0f} {L['residents']} "
-            f"(<b>{s.covered_share:.1%}</b>)",
-            f"{L['circle_claim']}: {s.circle_covered:,.0f} ({s.circle_share:.1%})",
-        ]
-        if plan is not None:
-            a = plan.after.summary.set_index("group").loc[group]
-            lines.append(
-                f"{L['covered_after']} (+{len(plan.sites)}): <b>{a.covered:,.0f}</b> (<b>{a.covered_share:.1%}</b>)"
-            )
-        if coverage.estimate:
-            lines.append(f"<span style='color:#c92a2a'><b>{L['estimate']}</b></span>")
-        parts.append(
-            f"<div class='coverage-summary' style='{box}bottom:30px;left:10px;max-width:40%'>"
-            f"<b>{L['summary']}</b><br>{'<br>'.join(lines)}</div>"
-        )
-    cast(Any, m.get_root()).html.add_child(Element("".join(parts)))
-    attribution = MacroElement()
-    attribution._template = Template(
-        "{% macro script(this, kwargs) %}"
-        f"{{{{ this._parent.get_name() }}}}.attributionControl.addAttribution({json.dumps(ATTRIBUTION)});"
-        "{% endmacro %}"
-    )
-    m.add_child(attribution)
-    cast(Any, m.get_root()).header.add_child(Element(f'<meta name="language" content="{lang}">'))
-
-
 def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> Path:
-    """Write the map as one HTML file (offline by default: no network needed to open it)."""
+    """Write the map as one HTML file.
+
+    With ``offline=True`` (default) Leaflet is inlined and nothing is fetched
+    from the internet; tile layers (an online ``basemap``) are kept but
+    everything else stays inlined, so the page opens without internet and
+    shows tiles when it has it.
+    """
     from ._offline import save_html
 
-    return save_html(m, path, offline=offline)
+    return save_html(m, path, offline=offline, keep_tiles=True)

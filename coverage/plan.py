@@ -124,15 +124,10 @@ class SitePlan:
         )
 
     def to_file(self, path: str | os.PathLike[str]) -> Path:
-        """Write the sites, their service areas and the curve to a GeoPackage."""
-        path = Path(path)
-        if path.exists():
-            path.unlink()
-        self.sites.to_file(path, layer="proposed_sites", driver="GPKG")
-        if self.areas is not None:
-            self.areas.areas.to_file(path, layer="proposed_service_areas", driver="GPKG")
-        gpd.GeoDataFrame(self.curve, geometry=None).to_file(path, layer="coverage_curve", driver="GPKG")
-        return path
+        """Write proposed_sites, proposed_service_areas, coverage_after and coverage_curve to a GeoPackage."""
+        from .io import plan_layers, write_gpkg
+
+        return write_gpkg(plan_layers(self), path)
 
 
 def plan_sites(

@@ -1,25 +1,106 @@
-"""Writing a run's outputs: map, GeoPackage with every layer, CSV tables, summary."""
+"""Writing a run's outputs: map, GeoPackage, CSV tables, workbook, summary.
+
+Everything goes into one folder that the caller provides fresh (the command
+line writes into a staged folder and swaps it in, see
+:func:`coverage.io.staged_output`). Tables and layers are written by
+:mod:`coverage.io` under one set of names; every user text reaches the
+Markdown summary through :func:`coverage._text.md_text`.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .assess import HEADLINE_COLUMNS, _plain
-from .pipeline import RunResult
+from . import io
+from ._errors import CoverageInputError
+from ._text import md_text
+from .assess import HEADLINE_COLUMNS
+
+if TYPE_CHECKING:
+    from .pipeline import RunResult
+    from .scenario import Scenario
+
+
+def scenario_text(sc: Scenario, section: str, key: str, lang: str) -> str:
+    """Return a scenario text in ``lang``: ``<key>_<lang>`` if given, else ``<key>``."""
+    values = sc[section]
+    localized = values.get(f"{key}_{lang}")
+    return str(localized) if localized else str(values.get(key) or "")
+
+
+def run_layers(result: RunResult) -> dict[str, Any]:
+    """Every layer of a run by its output name (see :mod:`coverage.io`)."""
+    layers: dict[str, Any] = {}
+    if result.areas is not None:
+        layers["halls"] = result.areas.sites
+        layers["service_areas"] = result.areas.areas
+        layers["service_area_union"] = result.areas.union
+    elif result.halls is not None:
+        layers["halls"] = result.halls
+    if result.coverage is not None:
+        layers.update(io.coverage_layers(result.coverage))
+    if result.plan is not None:
+        layers.update(io.plan_layers(result.plan))
+    return layers
+
+
+def read_area_layer(sc: Scenario) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Return the scenario's reporting areas (``[areas] file``) and their name column."""
+    if sc["areas"]["file"] is None:
+        return None, None
+    areas = gpd.read_file(sc["areas"]["file"])
+    return areas, sc["areas"]["name_col"]
+
+
+def read_boundary(sc: Scenario) -> gpd.GeoDataFrame | None:
+    """Return the study area polygon (``[demand] area_file`` and its filter)."""
+    if sc["demand"]["area_file"] is None:
+        return None
+    from .loaders import _filtered
+
+    return _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
+
+
+def write_map(result: RunResult, path: Path, *, lang: str) -> Path | None:
+    """Write ``map.html`` for a run (None without a network)."""
+    if result.network is None:
+        return None
+    from .maps import coverage_map, save_map
+
+    sc = result.scenario
+    areas, name_col = read_area_layer(sc)
+    m = coverage_map(
+        result.network,
+        service=result.areas,
+        coverage=result.coverage,
+        plan=result.plan,
+        halls=result.halls,
+        boundary=read_boundary(sc),
+        areas=areas,
+        area_name_col=name_col,
+        title=scenario_text(sc, "", "name", lang),
+        subtitle=scenario_text(sc, "halls", "label", lang),
+        stand_in=bool(sc["halls"].get("stand_in", False)),
+        lang=lang,
+        basemap=str(sc["map"].get("basemap", "offline")),
+        tianditu_key=sc["map"].get("tianditu_key") or None,
+        max_snap_m=float(sc[""]["max_snap_m"]),
+    )
+    return save_map(m, path, offline=bool(sc["map"]["offline"]))
 
 
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
-    """Write everything a run produced into ``out_dir``.
+    """Write everything a run produced into ``out_dir`` (a new or empty folder).
 
     Files: ``map.html`` (offline unless the scenario says otherwise),
-    ``results.gpkg`` (one layer per table; opens in QGIS), ``tables/*.csv`` and
-    ``summary.md`` with the headline numbers.
+    ``results.gpkg`` (one layer per table, exact values; opens in QGIS),
+    ``tables/*.csv`` (UTF-8 with BOM), ``tables.xlsx`` and ``summary.md``.
 
     Returns
     -------
@@ -27,98 +108,38 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: s
         Name -> path of each file written.
     """
     out = Path(out_dir)
+    if out.is_symlink():
+        raise CoverageInputError(f"{out} is a symbolic link; write the outputs to a plain folder.")
     out.mkdir(parents=True, exist_ok=True)
     sc = result.scenario
     lang = lang or sc["map"]["lang"]
     written: dict[str, Path] = {}
-    gpkg = out / "results.gpkg"
-    if gpkg.exists():
-        gpkg.unlink()
-    layers = _layers(result)
-    for name, frame in layers.items():
-        gdf = (
-            frame
-            if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
-            else gpd.GeoDataFrame(frame, geometry=None)
-        )
-        _plain(gdf).to_file(gpkg, layer=name, driver="GPKG")
-    written["gpkg"] = gpkg
-    tables = out / "tables"
-    tables.mkdir(exist_ok=True)
-    for name, frame in layers.items():
-        table = (
-            pd.DataFrame(frame.drop(columns=frame.geometry.name))
-            if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
-            else pd.DataFrame(frame)
-        )
-        path = tables / f"{name}.csv"
-        table.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
-        written[f"csv:{name}"] = path
-    if result.network is not None:
-        from .maps import coverage_map, save_map
-
-        boundary = None
-        if sc["demand"]["area_file"] is not None:
-            from .loaders import _filtered
-
-            boundary = _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
-        m = coverage_map(
-            result.network,
-            service=result.areas,
-            coverage=result.coverage,
-            plan=result.plan,
-            halls=result.halls,
-            boundary=boundary,
-            title=sc.name,
-            subtitle=result.halls_note,
-            lang=lang,
-        )
-        written["map"] = save_map(m, out / "map.html", offline=bool(sc["map"]["offline"]))
+    layers = run_layers(result)
+    if layers:
+        written["gpkg"] = io.write_gpkg(layers, out / "results.gpkg")
+        for name, path in io.write_csvs(layers, out / "tables").items():
+            written[f"csv:{name}"] = path
+        written["xlsx"] = io.write_xlsx(layers, out / "tables.xlsx", lang=lang)
+    map_path = write_map(result, out / "map.html", lang=lang)
+    if map_path is not None:
+        written["map"] = map_path
     summary = out / "summary.md"
     summary.write_text(summary_markdown(result), encoding="utf-8")
     written["summary"] = summary
     return written
 
 
-def _layers(result: RunResult) -> dict[str, Any]:
-    layers: dict[str, Any] = {}
-    if result.areas is not None:
-        layers["halls"] = result.areas.sites.drop(columns=["edge", "component"], errors="ignore")
-        layers["service_areas"] = result.areas.areas
-        layers["service_area_union"] = result.areas.union
-    elif result.halls is not None:
-        layers["halls"] = result.halls
-    cov = result.coverage
-    if cov is not None:
-        layers["residents"] = cov.units
-        layers["gaps"] = cov.gaps
-        layers["coverage_summary"] = cov.summary
-        layers["coverage_by_hall"] = cov.halls
-        if cov.areas is not None:
-            layers["coverage_by_area"] = cov.areas
-    plan = result.plan
-    if plan is not None:
-        layers["proposed_sites"] = plan.sites
-        if plan.areas is not None:
-            layers["proposed_service_areas"] = plan.areas.areas
-        layers["coverage_after"] = plan.after.summary
-        if len(plan.curve):
-            # Solver times vary from run to run; they are in summary.md, not in the tables.
-            layers["coverage_curve"] = plan.curve.drop(columns=["time_s"], errors="ignore")
-    return layers
-
-
 def summary_markdown(result: RunResult) -> str:
-    """Write a one-page Markdown summary with the headline numbers."""
+    """Return a one-page Markdown summary for analysts (every user text escaped)."""
     sc = result.scenario
-    lines = [f"# {sc.name}", ""]
+    lines = [f"# {md_text(sc.name, None)}", ""]
     if sc[""]["description"]:
-        lines += [sc[""]["description"], ""]
+        lines += [md_text(sc[""]["description"], None), ""]
     net = result.network
     if net is not None:
-        lines += ["## Network", "", net.report.summary(), ""]
+        lines += ["## Network", "", md_text(net.report.summary(), None), ""]
     if result.halls is not None:
-        lines += ["## Halls", "", result.halls_note, ""]
+        lines += ["## Halls", "", md_text(result.halls_note, None), ""]
     if result.areas is not None:
         a = result.areas.areas
         lines += ["## Service areas", ""]
@@ -131,54 +152,37 @@ def summary_markdown(result: RunResult) -> str:
         lines.append("")
     cov = result.coverage
     if cov is not None:
-        lines += [
-            "## Coverage",
-            "",
-            cov.headline(),
-            "",
-            _md_table(cov.summary[HEADLINE_COLUMNS]),
-            "",
-        ]
+        lines += ["## Coverage", "", md_text(cov.headline(), None), "", md_table(cov.summary[HEADLINE_COLUMNS]), ""]
         if cov.areas is not None:
-            lines += ["### By area", "", _md_table(cov.areas), ""]
+            lines += ["### By area", "", md_table(cov.areas), ""]
         if len(cov.gaps):
-            lines += ["### Largest gaps", "", _md_table(cov.gaps.drop(columns="geometry").head(10)), ""]
+            lines += ["### Largest gaps", "", md_table(cov.gaps.drop(columns="geometry").head(10)), ""]
     plan = result.plan
     if plan is not None:
-        lines += [
-            "## Proposed sites",
-            "",
-            plan.headline(),
-            "",
-            _md_table(plan.sites.drop(columns="geometry")),
-            "",
-        ]
+        lines += ["## Proposed sites", "", md_text(plan.headline(), None), ""]
+        lines += [md_table(io.table_for_people(plan.sites, "proposed_sites")), ""]
         if len(plan.curve):
-            lines += ["### Coverage curve", "", _md_table(plan.curve), ""]
+            lines += ["### Coverage curve", "", md_table(plan.curve.drop(columns=["sites"], errors="ignore")), ""]
     if result.warnings:
-        lines += ["## Warnings", ""] + [f"- {w}" for w in result.warnings] + [""]
+        lines += ["## Warnings", ""] + [f"- {md_text(w, None)}" for w in result.warnings] + [""]
     if result.timings:
-        lines += [
-            "## Step times",
-            "",
-            _md_table(
-                pd.DataFrame({"step": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]})
-            ),
-            "",
-        ]
+        steps = pd.DataFrame({"step": list(result.timings), "seconds": [round(v, 2) for v in result.timings.values()]})
+        lines += ["## Step times", "", md_table(steps), ""]
     lines += ["Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(lines)
 
 
-def _md_table(frame: pd.DataFrame) -> str:
+def md_table(frame: pd.DataFrame) -> str:
+    """Return a Markdown table; every cell escaped (HTML, pipes, Markdown syntax)."""
+
     def fmt(v: Any) -> str:
-        if isinstance(v, (float, np.floating)):
+        if isinstance(v, float | np.floating):
             if not np.isfinite(v):
                 return ""
             return f"{v:,.3f}" if abs(float(v)) < 10 else f"{v:,.0f}"
-        return str(v)
+        return md_text(v)
 
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    head = "| " + " | ".join(md_text(c) for c in frame.columns) + " |"
     sep = "| " + " | ".join("---" for _ in frame.columns) + " |"
     body = ["| " + " | ".join(fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, sep, *body])

@@ -14,7 +14,7 @@ when the ``CI`` environment variable is set.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ class BrowserResult:
     page_errors: list[str] = field(default_factory=list)
     blocked_requests: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     screenshot_path: Path | None = None
@@ -80,7 +81,9 @@ class BrowserResult:
     @property
     def clean(self) -> bool:
         """True if nothing went wrong: no errors, no blocked or failed requests."""
-        return not (self.console_errors or self.page_errors or self.blocked_requests or self.failed_requests)
+        return not (
+            self.console_errors or self.page_errors or self.blocked_requests or self.failed_requests or self.dialogs
+        )
 
 
 def _unavailable(reason: str) -> None:
@@ -107,6 +110,8 @@ def render_in_chromium(
     evaluate: Mapping[str, str] | None = None,
     viewport: tuple[int, int] = (1000, 700),
     wait_for_selector: str | None = ".leaflet-container",
+    actions: Callable[[Any], Any] | None = None,
+    full_page: bool = False,
 ) -> BrowserResult:
     """Load ``html_path`` with the network blocked, run probes, save a screenshot.
 
@@ -125,6 +130,14 @@ def render_in_chromium(
         Width and height of the page in CSS pixels.
     wait_for_selector
         Wait until this selector is present before probing (None: don't).
+    actions
+        Called with the Playwright page after the probes (clicks, hovers);
+        its return value lands in ``BrowserResult.values["actions"]``.
+    full_page
+        Screenshot the whole scrollable page instead of the viewport.
+
+    Dialogs (``alert``, ``confirm``, ``prompt``) are recorded in
+    ``BrowserResult.dialogs`` and dismissed.
     """
     require_chromium()
     from playwright.sync_api import Route, sync_playwright
@@ -161,12 +174,11 @@ def render_in_chromium(
             page.on(
                 "console",
                 lambda msg: (
-                    result.console_errors.append(f"{msg.text} @ {msg.location}")
-                    if msg.type == "error"
-                    else None
+                    result.console_errors.append(f"{msg.text} @ {msg.location}") if msg.type == "error" else None
                 ),
             )
             page.on("pageerror", lambda exc: result.page_errors.append(str(exc)))
+            page.on("dialog", lambda dialog: (result.dialogs.append(dialog.message), dialog.dismiss()))
             page.on("request", lambda req: result.requests.append(req.url))
             page.on(
                 "requestfailed",
@@ -183,7 +195,9 @@ def render_in_chromium(
             page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
             for name, script in (evaluate or {}).items():
                 result.values[name] = page.evaluate(script)
-            page.screenshot(path=str(shot))
+            if actions is not None:
+                result.values["actions"] = actions(page)
+            page.screenshot(path=str(shot), full_page=full_page)
         finally:
             browser.close()
     return result

@@ -169,12 +169,12 @@ def test_result_round_trips_and_reprs(tmp_path) -> None:
         net, points([(0.0, 0.0)]), demand([(100.0, 5.0), (800.0, 0.0), (850.0, 0.0)]), radius_m=500.0
     )
     path = res.to_file(tmp_path / "cov.gpkg")
-    back = gpd.read_file(path, layer="units")
+    back = gpd.read_file(path, layer="residents")
     assert back["demand_id"].tolist() == res.units["demand_id"].tolist()
     assert back["status"].tolist() == res.units["status"].astype(str).tolist()
     assert back["population"].tolist() == res.units["population"].tolist()
     files = res.to_csv(tmp_path / "csv")
-    assert {f.name for f in files} >= {"coverage_units.csv", "coverage_summary.csv"}
+    assert {f.name for f in files} >= {"residents.csv", "coverage_summary.csv"}
     assert "within a 500 m walk" in repr(res)
     assert "<table" in res._repr_html_()
     assert res.gaps["population"].sum() == 20.0

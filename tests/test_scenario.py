@@ -146,8 +146,7 @@ def test_any_scenario_dictionary_loads_or_gets_a_clear_error(changes, tmp_path_f
 
 def test_map_and_text_keys(tmp_path: Path, shared_data: Path) -> None:
     text = GOOD.replace('name = "t"', 'name = "t"\nname_zh = "福田"') + (
-        '[halls]\nlabel_zh = "替代点"\nstand_in = true\n'
-        '[map]\nbasemap = "amap"\npaper = "A4"\n'
+        '[halls]\nlabel_zh = "替代点"\nstand_in = true\n[map]\nbasemap = "amap"\npaper = "A4"\n'
     )
     sc = load_scenario(write(tmp_path, text), data_dir=shared_data)
     assert sc[""]["name_zh"] == "福田" and sc[""]["name_en"] == ""
