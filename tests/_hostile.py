@@ -137,11 +137,13 @@ def write_hostile_scenario(folder: Path, pwned: Path) -> tuple[Path, list[str]]:
         ],
     }
     (folder / "areas.geojson").write_text(json.dumps(areas, ensure_ascii=False), encoding="utf-8")
+    # Scenario text is limited to 2,000 characters without NUL (a clear error otherwise, see the tests).
+    short = [t for t in texts if "\x00" not in t and len(t) < 500]
     title = " | ".join(texts[:8]) + " " + texts[12]
     scenario = f"""
 name = {_toml_string(title)}
 name_zh = {_toml_string("中文标题 " + title)}
-description = {_toml_string(" ".join(texts))}
+description = {_toml_string(" ".join(short))}
 radius_m = 250
 
 [network]

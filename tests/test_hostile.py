@@ -180,3 +180,15 @@ def test_hostile_map_opens_cleanly_in_chromium(hostile_run, output_dir: Path) ->
         assert display(text, MAX_LABEL_CHARS) in popup_text, text[:40]
     assert "{{7*7}} 街道" in " ".join(seen["labels"])
     assert any("{% for x in range(3) %}" in b for b in seen["boxes"])
+
+
+@pytest.mark.parametrize("bad", ["nul\x00byte", "L" * 10_000])
+def test_scenario_text_with_nul_or_10000_chars_is_a_clear_error(tmp_path: Path, bad: str) -> None:
+    from coverage._errors import CoverageInputError
+    from coverage.scenario import load_scenario
+
+    scenario, _ = write_hostile_scenario(tmp_path, tmp_path / "PWNED")
+    text = scenario.read_text(encoding="utf-8").replace("name_zh = ", f"name_en = {json.dumps(bad)}\nname_zh = ", 1)
+    scenario.write_text(text, encoding="utf-8")
+    with pytest.raises(CoverageInputError, match="name_en"):
+        load_scenario(scenario)

@@ -142,8 +142,8 @@ def small_case(names: list[str]):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)
-        areas = service_areas(net, halls, [150.0])
-        cov = assess_coverage(net, halls, demand, 150.0)
+        areas = service_areas(net, halls, radius_m=[150.0])
+        cov = assess_coverage(net, halls, demand, radius_m=150.0)
     return net, areas, cov
 
 
