@@ -108,7 +108,16 @@ function coverageMapApp(map, data) {
         interactive: spec.interactive !== false,
       });
     }
-    if (spec.show) { layer.addTo(map); }
+    if (spec.minZoom) {
+      // Labels that would crowd a zoomed-out map appear only from minZoom on.
+      var fit = function () {
+        if (map.getZoom() >= spec.minZoom) { map.addLayer(layer); } else { map.removeLayer(layer); }
+      };
+      map.on("zoomend", fit);
+      map.whenReady(fit);
+    } else if (spec.show) {
+      layer.addTo(map);
+    }
     if (spec.name) { overlays.push([spec.name, layer, spec]); }
   });
 
@@ -121,6 +130,7 @@ function coverageMapApp(map, data) {
 
   L.control.scale({imperial: false, metric: true, position: "bottomleft", maxWidth: narrow ? 90 : 140}).addTo(map);
   if (data.attribution) { map.attributionControl.addAttribution(data.attribution); }
+  if (narrow) { map.attributionControl.setPrefix(false); }
 
   function boxControl(position, className, build) {
     var Ctl = L.Control.extend({

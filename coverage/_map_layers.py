@@ -116,15 +116,15 @@ def nearest_edges(net: WalkNetwork, xy: np.ndarray) -> tuple[np.ndarray, np.ndar
     return edge, d
 
 
-def edge_names(net: WalkNetwork) -> np.ndarray | None:
-    """Street names per edge if the network carries them (``edge_name``), else None."""
-    names = getattr(net, "edge_name", None)
+def edge_names(net: WalkNetwork, names: Any = None) -> np.ndarray | None:
+    """Return street names per edge (``names``, else the network's ``edge_name`` if any), or None."""
+    names = names if names is not None else getattr(net, "edge_name", None)
     return None if names is None else np.asarray(names, dtype=object)
 
 
-def nearest_named_street(net: WalkNetwork, xy: np.ndarray, *, within_m: float = 300.0) -> list[str]:
+def nearest_named_street(net: WalkNetwork, xy: np.ndarray, *, names: Any = None, within_m: float = 300.0) -> list[str]:
     """Return the name of the nearest street with a name within ``within_m`` of each point ("" if none)."""
-    names = edge_names(net)
+    names = edge_names(net, names)
     if names is None or len(xy) == 0:
         return [""] * len(xy)
     named = np.flatnonzero([bool(n) and n == n for n in names])
@@ -140,7 +140,7 @@ def nearest_named_street(net: WalkNetwork, xy: np.ndarray, *, within_m: float = 
     return out
 
 
-def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str]) -> list[dict]:
+def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str], names: Any = None) -> list[dict]:
     """Return the offline basemap: all walkable streets, major roads heavier, and major road names."""
     hw = np.asarray([str(h) for h in net.edge_highway], dtype=object)
     major = np.isin(hw, list(MAJOR_HIGHWAYS))
@@ -154,7 +154,7 @@ def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str]) -> l
         lines = shapely.line_merge(shapely.multilinestrings(list(net.edge_geometry[mask])))
         shown = to_display(gpd.GeoSeries([lines], crs=net.crs), shift, simplify_m=3.0)
         out.append(layer(L[key], "shapes", features(shown.to_numpy()), show=True, style=style, interactive=False))
-    names = edge_names(net)
+    names = edge_names(net, names)
     if names is not None and major.any():
         frame = gpd.GeoDataFrame(
             {"name": [display(n, 40) for n in names[major]]}, geometry=list(net.edge_geometry[major]), crs=net.crs
@@ -171,7 +171,13 @@ def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str]) -> l
             props = [{"label": n} for n in merged.index]
             out.append(
                 layer(
-                    None, "labels", features(shown.to_numpy(), props), show=True, style={}, className="cov-road-label"
+                    None,
+                    "labels",
+                    features(shown.to_numpy(), props),
+                    show=True,
+                    style={},
+                    className="cov-road-label",
+                    minZoom=15,
                 )
             )
     return out

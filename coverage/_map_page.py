@@ -106,6 +106,7 @@ html[lang=en] .cov-popup-label:not(:empty)::after{content:": "}
  .cov-title{max-width:calc(100vw - 90px)}.cov-title-main{font-size:14px}.cov-title-sub{display:none}
  .cov-summary,.cov-legend{max-width:calc(50vw - 22px);font-size:12px}
  .leaflet-control-layers-expanded{max-height:60vh;overflow-y:auto}
+ .leaflet-control-attribution{font-size:10px;max-width:calc(100vw - 130px)}
 }
 </style>"""
 

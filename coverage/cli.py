@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Who lives within a walk of a public service hall, on the real street network, and where "
             "new sites would close the gaps. Each command reads a scenario file (TOML; examples in "
-            "data/scenarios/) and writes map.html, results.gpkg, tables/*.csv and summary.md."
+            "data/scenarios/) and writes map.html, map.png/.pdf, report.html/.docx, tables.xlsx, "
+            "results.gpkg, tables/*.csv and summary.md."
         ),
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -129,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
         if result.plan is not None:
             print(result.plan.headline())
         print("\nFiles:")
-        for key in ("map", "gpkg", "summary"):
+        for key in ("map", "report", "docx", "map_pdf", "map_png", "xlsx", "gpkg", "summary"):
             if key in written:
                 path = written[key]
                 print(f"  {path}  ({path.stat().st_size / 1e6:,.2f} MB)")

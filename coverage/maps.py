@@ -78,6 +78,7 @@ def coverage_map(
     max_resident_points: int = 20_000,
     cell_m: float = 100.0,
     max_snap_m: float = 300.0,
+    street_names: Any = None,
 ) -> folium.Map:
     """Draw the coverage picture as a Folium map with switchable layers.
 
@@ -123,6 +124,9 @@ def coverage_map(
         Side of the population cells.
     max_snap_m : float, default 300
         The snap limit used in the run (for the reason shown for off-network halls).
+    street_names : array of str, optional
+        Name of each edge of ``net`` (:func:`coverage._street_names.street_names`):
+        major roads are labelled and proposed sites name their nearest street.
 
     Returns
     -------
@@ -162,7 +166,7 @@ def coverage_map(
     legend: list[dict[str, Any]] = []
 
     if net is not None and basemap in ("offline",):
-        specs += ml.street_layers(net, shift, L)
+        specs += ml.street_layers(net, shift, L, street_names)
         legend.append({"color": ml.COLORS["major"], "text": L["streets"], "shape": "line"})
     if net is not None:
         extent = ml.analysis_extent(net, boundary)
@@ -229,7 +233,7 @@ def coverage_map(
             legend.append({"color": ml.COLORS["unsnapped"], "text": L["unsnapped"], "shape": "ring"})
 
     if plan is not None and len(plan.sites):
-        specs += _plan_layers(plan, net, shift, L, lang)
+        specs += _plan_layers(plan, net, shift, L, lang, street_names)
         legend.append({"color": ml.COLORS["proposed"], "text": L["proposed"], "shape": "circle"})
 
     data = {
@@ -372,7 +376,9 @@ def _hall_layers(
     return out
 
 
-def _plan_layers(plan: SitePlan, net: WalkNetwork | None, shift: Any, L: dict[str, str], lang: str) -> list[dict]:
+def _plan_layers(
+    plan: SitePlan, net: WalkNetwork | None, shift: Any, L: dict[str, str], lang: str, names: Any
+) -> list[dict]:
     out = []
     if plan.areas is not None:
         shown = ml.to_display(plan.areas.areas[["geometry"]], shift, simplify_m=4.0)
@@ -388,7 +394,7 @@ def _plan_layers(plan: SitePlan, net: WalkNetwork | None, shift: Any, L: dict[st
         )
     sites = plan.sites
     xy = np.column_stack([sites.geometry.x, sites.geometry.y])
-    streets = ml.nearest_named_street(net, xy) if net is not None else [""] * len(sites)
+    streets = ml.nearest_named_street(net, xy, names=names) if net is not None else [""] * len(sites)
     wgs = sites.to_crs("EPSG:4326")
     props = []
     for i, row in enumerate(sites.itertuples()):

@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import io
 from ._errors import CoverageInputError
+from ._format import labels
 from ._text import md_text
 from .assess import HEADLINE_COLUMNS
 
@@ -67,7 +68,7 @@ def read_boundary(sc: Scenario) -> gpd.GeoDataFrame | None:
     return _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
 
 
-def write_map(result: RunResult, path: Path, *, lang: str) -> Path | None:
+def write_map(result: RunResult, path: Path, *, lang: str, names: Any = None) -> Path | None:
     """Write ``map.html`` for a run (None without a network)."""
     if result.network is None:
         return None
@@ -91,16 +92,71 @@ def write_map(result: RunResult, path: Path, *, lang: str) -> Path | None:
         basemap=str(sc["map"].get("basemap", "offline")),
         tianditu_key=sc["map"].get("tianditu_key") or None,
         max_snap_m=float(sc[""]["max_snap_m"]),
+        street_names=names,
     )
     return save_map(m, path, offline=bool(sc["map"]["offline"]))
+
+
+def write_documents(result: RunResult, out: Path, *, lang: str, names: Any = None) -> dict[str, Path]:
+    """Write ``map.png``, ``map.pdf``, ``report.html`` and ``report.docx`` for a run (needs a network)."""
+    if result.network is None:
+        return {}
+    from ._map_layers import nearest_named_street
+    from .report_doc import build_report
+    from .report_files import write_docx, write_html
+    from .static_map import draw_static_map, save_static_map
+
+    sc = result.scenario
+    areas, name_col = read_area_layer(sc)
+    title = scenario_text(sc, "", "name", lang)
+    label = scenario_text(sc, "halls", "label", lang)
+    source = scenario_text(sc, "demand", "source_note", lang)
+    stand_in = bool(sc["halls"].get("stand_in", False))
+    notes = [n for n in (source, (labels(lang)["halls"] + labels(lang)["stand_in"]) if stand_in else "") if n]
+    fig = draw_static_map(
+        result.network,
+        service=result.areas,
+        coverage=result.coverage,
+        plan=result.plan,
+        halls=result.halls,
+        areas=areas,
+        area_name_col=name_col,
+        title=title,
+        notes=notes,
+        stand_in=stand_in,
+        lang=lang,
+        paper=str(sc["map"].get("paper", "A3")),
+    )
+    written = save_static_map(fig, out)
+    net = result.network
+    doc = build_report(
+        result,
+        lang=lang,
+        title=title,
+        halls_label=label,
+        source_note=source,
+        stand_in=stand_in,
+        map_png=written["png"].read_bytes(),
+        street_of=lambda xy: nearest_named_street(net, xy, names=names),
+        estimate_note=source or None,
+    )
+    return {
+        "map_png": written["png"],
+        "map_pdf": written["pdf"],
+        "report": write_html(doc, out / "report.html"),
+        "docx": write_docx(doc, out / "report.docx"),
+    }
 
 
 def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: str | None = None) -> dict[str, Path]:
     """Write everything a run produced into ``out_dir`` (a new or empty folder).
 
     Files: ``map.html`` (offline unless the scenario says otherwise),
+    ``map.png`` and ``map.pdf`` (one printable sheet), ``report.html`` and
+    ``report.docx`` (the story for officials, in ``lang``),
     ``results.gpkg`` (one layer per table, exact values; opens in QGIS),
-    ``tables/*.csv`` (UTF-8 with BOM), ``tables.xlsx`` and ``summary.md``.
+    ``tables/*.csv`` (UTF-8 with BOM), ``tables.xlsx`` and ``summary.md``
+    (for analysts).
 
     Returns
     -------
@@ -120,9 +176,15 @@ def write_outputs(result: RunResult, out_dir: str | os.PathLike[str], *, lang: s
         for name, path in io.write_csvs(layers, out / "tables").items():
             written[f"csv:{name}"] = path
         written["xlsx"] = io.write_xlsx(layers, out / "tables.xlsx", lang=lang)
-    map_path = write_map(result, out / "map.html", lang=lang)
+    names = None
+    if result.network is not None:
+        from ._street_names import street_names
+
+        names = street_names(result.network, sc["network"]["source"])
+    map_path = write_map(result, out / "map.html", lang=lang, names=names)
     if map_path is not None:
         written["map"] = map_path
+    written.update(write_documents(result, out, lang=lang, names=names))
     summary = out / "summary.md"
     summary.write_text(summary_markdown(result), encoding="utf-8")
     written["summary"] = summary

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+FUTIAN = REPO / "data" / "scenarios" / "futian.toml"
 
 
 def _shared_data() -> Path:
@@ -44,3 +47,37 @@ def output_dir() -> Path:
     path = REPO / "tests" / "output"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@dataclass(frozen=True)
+class FutianRun:
+    """The one full Futian run of the test session: the CLI's output folder and its RunResult."""
+
+    out: Path
+    result: Any
+
+
+@pytest.fixture(scope="session")
+def futian_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> FutianRun:
+    """Run ``coverage-planner run futian.toml`` once per session (about a minute).
+
+    Shared by the CLI, map and report tests (all ``slow``). The run goes
+    through the command line itself; the RunResult it computed is kept by
+    wrapping ``coverage.pipeline.run_scenario``.
+    """
+    import coverage.pipeline
+    from coverage.cli import main
+
+    kept: list[Any] = []
+    original = coverage.pipeline.run_scenario
+
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        kept.append(original(*args, **kwargs))
+        return kept[-1]
+
+    out = tmp_path_factory.mktemp("futian") / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(coverage.pipeline, "run_scenario", keep)
+        code = main(["run", str(FUTIAN), "--out", str(out), "--data-dir", str(shared_data), "--quiet"])
+    assert code == 0 and len(kept) == 1
+    return FutianRun(out=out, result=kept[0])

@@ -15,16 +15,14 @@ REPO = Path(__file__).resolve().parents[1]
 FUTIAN = REPO / "data" / "scenarios" / "futian.toml"
 
 
-@pytest.fixture(scope="module")
-def futian_run(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
-    out = tmp_path_factory.mktemp("run") / "futian"
-    code = main(["run", str(FUTIAN), "--out", str(out), "--data-dir", str(shared_data), "--quiet"])
-    assert code == 0
-    return out
+@pytest.fixture
+def futian_out(futian_run) -> Path:
+    """The output folder of the session's one Futian CLI run (tests/conftest.py)."""
+    return futian_run.out
 
 
 @pytest.mark.slow
-def test_run_writes_every_output(futian_run: Path) -> None:
+def test_run_writes_every_output(futian_out: Path) -> None:
     for name in (
         "map.html",
         "results.gpkg",
@@ -34,23 +32,23 @@ def test_run_writes_every_output(futian_run: Path) -> None:
         "tables/proposed_sites.csv",
         "tables/coverage_curve.csv",
     ):
-        assert (futian_run / name).exists(), name
-    summary = (futian_run / "summary.md").read_text(encoding="utf-8")
+        assert (futian_out / name).exists(), name
+    summary = (futian_out / "summary.md").read_text(encoding="utf-8")
     assert "ESTIMATE" in summary and "stand-ins" in summary
     assert "OpenStreetMap contributors" in summary
 
 
 @pytest.mark.slow
-def test_geopackage_round_trips(futian_run: Path) -> None:
-    residents = gpd.read_file(futian_run / "results.gpkg", layer="residents")
-    table = pd.read_csv(futian_run / "tables" / "residents.csv", dtype={"demand_id": str})
+def test_geopackage_round_trips(futian_out: Path) -> None:
+    residents = gpd.read_file(futian_out / "results.gpkg", layer="residents")
+    table = pd.read_csv(futian_out / "tables" / "residents.csv", dtype={"demand_id": str})
     assert residents["demand_id"].tolist() == table["demand_id"].tolist()
     assert residents["status"].tolist() == table["status"].tolist()
     # The CSV shows whole people, rounded so that each group's total is kept; the GeoPackage is exact.
     assert (table["population"] - residents["population"]).abs().max() < 1.0
     for group, rows in residents.groupby("group"):
         assert table.loc[table["group"] == group, "population"].sum() == round(rows["population"].sum())
-    summary = gpd.read_file(futian_run / "results.gpkg", layer="coverage_summary")
+    summary = gpd.read_file(futian_out / "results.gpkg", layer="coverage_summary")
     by_status = residents.groupby(["group", "status"])["population"].sum()
     for row in summary.itertuples():
         assert by_status.get((row.group, "covered"), 0.0) == pytest.approx(row.covered)
@@ -59,15 +57,24 @@ def test_geopackage_round_trips(futian_run: Path) -> None:
 
 @pytest.mark.slow
 def test_same_scenario_twice_gives_identical_outputs(
-    futian_run: Path, tmp_path: Path, shared_data: Path
+    futian_out: Path, tmp_path: Path, shared_data: Path
 ) -> None:
     out = tmp_path / "again"
     assert main(["run", str(FUTIAN), "--out", str(out), "--data-dir", str(shared_data), "--quiet"]) == 0
-    for csv in sorted((futian_run / "tables").glob("*.csv")):
+    for csv in sorted((futian_out / "tables").glob("*.csv")):
+        if csv.name == "coverage_curve.csv":
+            continue  # compared below: its certificate depends on the solver's time limit
         assert filecmp.cmp(csv, out / "tables" / csv.name, shallow=False), csv.name
-    assert (futian_run / "map.html").read_bytes() == (out / "map.html").read_bytes()
+    # A curve step proven optimal in both runs is the same; on a loaded machine a step may hit
+    # [plan] time_limit_s in one run only, and then its bound and status differ (not an error).
+    a_curve = pd.read_csv(futian_out / "tables" / "coverage_curve.csv")
+    b_curve = pd.read_csv(out / "tables" / "coverage_curve.csv")
+    both = (a_curve["optimal"] & b_curve["optimal"]).to_numpy()
+    pd.testing.assert_frame_equal(a_curve[both], b_curve[both])
+    assert a_curve["k"].tolist() == b_curve["k"].tolist()
+    assert (futian_out / "map.html").read_bytes() == (out / "map.html").read_bytes()
     for layer in ("halls", "service_areas", "residents", "gaps", "proposed_sites"):
-        a = gpd.read_file(futian_run / "results.gpkg", layer=layer)
+        a = gpd.read_file(futian_out / "results.gpkg", layer=layer)
         b = gpd.read_file(out / "results.gpkg", layer=layer)
         pd.testing.assert_frame_equal(
             pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
@@ -76,8 +83,8 @@ def test_same_scenario_twice_gives_identical_outputs(
 
 
 @pytest.mark.slow
-def test_existing_output_folder_is_not_overwritten(futian_run: Path, shared_data: Path, capsys) -> None:
-    code = main(["areas", str(FUTIAN), "--out", str(futian_run), "--data-dir", str(shared_data), "--quiet"])
+def test_existing_output_folder_is_not_overwritten(futian_out: Path, shared_data: Path, capsys) -> None:
+    code = main(["areas", str(FUTIAN), "--out", str(futian_out), "--data-dir", str(shared_data), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "--overwrite" in err

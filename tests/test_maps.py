@@ -11,19 +11,15 @@ import pytest
 
 from coverage._errors import CoverageWarning
 from coverage.maps import coverage_map, save_map
-from coverage.pipeline import run_scenario
-from coverage.scenario import load_scenario
 from tests._browser import LEAFLET_SUMMARY_JS, render_in_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def futian(shared_data: Path):
-    sc = load_scenario(REPO / "data" / "scenarios" / "futian.toml", data_dir=shared_data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoverageWarning)
-        return run_scenario(sc)
+@pytest.fixture
+def futian(futian_run):
+    """The RunResult of the session's one Futian CLI run (tests/conftest.py)."""
+    return futian_run.result
 
 
 def map_data(html: str) -> dict:

@@ -1,0 +1,107 @@
+"""Report, printable map, workbook and street names on a small case (fast; Futian is in test_deliverable.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from coverage.io import table_for_people, write_xlsx
+from coverage.report_doc import build_report
+from coverage.report_files import report_html, write_docx
+from coverage.static_map import draw_static_map, save_static_map
+from tests.test_maps import small_case
+
+
+class _Run:
+    """The parts of a RunResult the report reads."""
+
+    def __init__(self, net, areas, cov) -> None:
+        self.network, self.areas, self.coverage, self.plan = net, areas, cov, None
+        self.scenario = {"": {"max_snap_m": 300.0}}
+
+
+@pytest.mark.parametrize("paper", ["A4"])  # A3 is checked on the Futian run (test_deliverable.py)
+def test_printable_map_is_one_landscape_sheet_with_an_embedded_cjk_font(tmp_path: Path, paper: str) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    net, areas, cov = small_case(["福田 {{7*7}}", "b"])
+    fig = draw_static_map(
+        net,
+        service=areas,
+        coverage=cov,
+        title="福田 <b>",
+        notes=["人口为估算值"],
+        lang="zh",
+        paper=paper,
+        date=dt.date(2026, 1, 2),
+    )
+    files = save_static_map(fig, tmp_path)
+    reader = pypdf.PdfReader(files["pdf"])
+    assert len(reader.pages) == 1
+    w_mm, h_mm = {"A4": (297, 210), "A3": (420, 297)}[paper]
+    box = reader.pages[0].mediabox
+    assert float(box.width) == pytest.approx(w_mm / 25.4 * 72, abs=1)
+    assert float(box.height) == pytest.approx(h_mm / 25.4 * 72, abs=1)
+    fonts = [str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()]
+    assert any("WenQuanYi" in f or "CJK" in f or "Hei" in f for f in fonts), fonts
+    assert files["png"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_blocks_tell_the_story_in_order_and_escape_text(tmp_path: Path) -> None:
+    docx = pytest.importorskip("docx")
+    net, areas, cov = small_case(["<script>alert(1)</script>", "{{7*7}}"])
+    doc = build_report(
+        _Run(net, areas, cov),
+        lang="zh",
+        title="标题 {{7*7}} <b>",
+        halls_label="替代点",
+        source_note="估算",
+        stand_in=True,
+        map_png=None,
+        date=dt.date(2026, 1, 2),
+    )
+    heads = [b.text for b in doc.blocks if b.kind == "h2"]
+    assert heads[:3] == ["测量了什么", "主要结论", "直线圆与步行范围"] and heads[-1] == "说明与局限"
+    html = report_html(doc)
+    assert "<script>alert" not in html and "{{7*7}}" not in html and "&lt;script&gt;" in html
+    assert "&#123;&#123;7*7&#125;&#125;" in html
+    path = write_docx(doc, tmp_path / "r.docx")
+    text = " ".join(p.text for p in docx.Document(path).paragraphs)
+    assert "标题 {{7*7}} <b>" in text
+
+
+def test_workbook_reads_back_with_the_table_values(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    _net, _areas, cov = small_case(["=cmd", "12345678901234567890"])
+    layers = {"coverage_summary": cov.summary, "coverage_by_hall": cov.halls}
+    path = write_xlsx(layers, tmp_path / "t.xlsx", lang="zh")
+    wb = openpyxl.load_workbook(path)
+    for name, title in (("coverage_summary", "覆盖概况"), ("coverage_by_hall", "各站点覆盖")):
+        table = table_for_people(layers[name], name)
+        rows = list(wb[title].iter_rows(values_only=True))
+        assert len(rows) == len(table) + 1
+        for got, (_, want) in zip(rows[1:], table.iterrows(), strict=True):
+            for g, w in zip(got, want.tolist(), strict=True):
+                if isinstance(w, float | int | np.number) and not isinstance(w, bool) and not pd.isna(w):
+                    assert g == pytest.approx(float(w))
+                elif isinstance(w, str):
+                    assert g == w
+    halls = list(wb["各站点覆盖"].iter_rows(values_only=True))
+    assert "'=cmd" in [r[0] for r in halls] or "'=cmd" in [r[1] for r in halls]
+    assert all(cell.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for cell in row)
+
+
+def test_street_names_come_from_the_osm_source(tmp_path: Path) -> None:
+    from coverage._street_names import street_names
+    from coverage.network import load_network
+    from tests._hostile import write_hostile_scenario
+
+    write_hostile_scenario(tmp_path, tmp_path / "PWNED")
+    net = load_network(tmp_path / "streets.osm", cache=False)
+    names = street_names(net, tmp_path / "streets.osm")
+    assert names is not None and len(names) == net.n_edges
+    assert "{{7*7}}" in set(names)  # the first east-west street, kept as text
+    assert "" in set(names)  # north-south streets have no name
