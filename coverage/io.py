@@ -4,7 +4,8 @@ Every output goes through here (``CoverageResult.to_file/to_csv``,
 ``SitePlan.to_file``, the command line's output folder), so the same table
 has the same name everywhere: ``halls``, ``service_areas``,
 ``service_area_union``, ``residents``, ``gaps``, ``coverage_summary``,
-``coverage_by_hall``, ``coverage_by_area``, ``proposed_sites``,
+``coverage_by_hall``, ``coverage_by_area``, ``coverage_by_community``,
+``services_summary``, ``services_met``, ``proposed_sites``,
 ``proposed_service_areas``, ``coverage_after``, ``coverage_curve``.
 
 * GeoPackage: exact values, geometry in the network's CRS (for QGIS).
@@ -91,6 +92,9 @@ def coverage_layers(cov: CoverageResult) -> dict[str, Any]:
     }
     if cov.areas is not None:
         layers["coverage_by_area"] = cov.areas
+    communities = getattr(cov, "communities", None)
+    if communities is not None:
+        layers["coverage_by_community"] = communities
     return layers
 
 

@@ -46,6 +46,10 @@ def run_layers(result: RunResult) -> dict[str, Any]:
         layers["halls"] = result.halls
     if result.coverage is not None:
         layers.update(io.coverage_layers(result.coverage))
+    services = getattr(result, "services", None)
+    if services is not None:
+        layers["services_summary"] = services.summary
+        layers["services_met"] = services.met
     if result.plan is not None:
         layers.update(io.plan_layers(result.plan))
     return layers

@@ -50,6 +50,7 @@ TEXT = {
             "图 1　覆盖情况总图（蓝色：步行可达范围；虚线圆：直线圆；橙色：未覆盖居民；紫色数字：建议新增站点）"
         ),
         "by_area": "各片区覆盖情况",
+        "by_community": "各社区覆盖情况",
         "gaps": "服务空白区",
         "gaps_intro": "未覆盖居民集中的区域，按人口从多到少排列；坐标为空白区中心点。",
         "sites": "建议新增站点",
@@ -89,6 +90,7 @@ TEXT = {
         "map_caption": "Figure 1. Overview (blue: walking area; dotted circles: straight-line circles; "
         "orange: residents not covered; purple numbers: proposed sites)",
         "by_area": "Coverage by area",
+        "by_community": "Coverage by community",
         "gaps": "Gap areas",
         "gaps_intro": "Where residents who are not covered cluster, largest first; coordinates are each gap's centre.",
         "sites": "Proposed new sites",
@@ -275,6 +277,10 @@ def build_report(
     if cov is not None and cov.areas is not None and len(cov.areas):
         doc.add("h2", T["by_area"])
         doc.add("table", table=_area_table(cov.areas, L, lang))
+    communities = getattr(cov, "communities", None) if cov is not None else None
+    if communities is not None and len(communities) and "area" in communities.columns:
+        doc.add("h2", T["by_community"])
+        doc.add("table", table=_area_table(communities, L, lang))
     if cov is not None:
         doc.add("h2", T["gaps"])
         gaps = cov.gaps[cov.gaps["group"].astype(str) == _main(cov.summary)]
