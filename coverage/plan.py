@@ -116,8 +116,10 @@ class SitePlan:
         return f"SitePlan({len(self.sites)} sites)\n{self.headline()}"
 
     def _repr_html_(self) -> str:
-        table = self.sites.drop(columns="geometry").to_html(index=False, float_format="{:,.0f}".format)
-        curve = self.curve.to_html(index=False, float_format="{:,.3f}".format)
+        from ._format import frame_html
+
+        table = frame_html(self.sites)
+        curve = frame_html(self.curve)
         return (
             f"<p><b>Proposed sites</b></p><p>{html.escape(self.headline())}</p>{table}"
             f"<details><summary>Coverage curve</summary>{curve}</details>"

@@ -73,7 +73,9 @@ class ServiceAreas:
         )
 
     def _repr_html_(self) -> str:
-        table = self.areas.drop(columns="geometry").head(20).to_html(index=False, float_format="{:,.0f}".format)
+        from ._format import frame_html
+
+        table = frame_html(self.areas)
         return f"<p><b>{self!r}</b></p>{table}"
 
 

@@ -91,8 +91,8 @@ def _scale_bar(ax: Axes, L: dict[str, str], lang: str) -> None:
         ax.add_patch(_rect(left + i * length / 2, base, length / 2, height, "#212529" if i == 0 else "#ffffff"))
     unit_km = length >= 1000
     text = f"{length / 1000:g} {L['km']}" if unit_km else f"{length:g} {L['metres']}"
-    ax.text(left, base + 1.8 * height, "0", ha="center", va="bottom", fontsize=8)
-    ax.text(left + length, base + 1.8 * height, text, ha="center", va="bottom", fontsize=8)
+    ax.text(left, base + 1.8 * height, "0", ha="center", va="bottom", fontsize=8, parse_math=False)
+    ax.text(left + length, base + 1.8 * height, text, ha="center", va="bottom", fontsize=8, parse_math=False)
 
 
 def _rect(x: float, y: float, w: float, h: float, color: str) -> Any:
@@ -305,6 +305,7 @@ def draw_static_map(
                     fontsize=8,
                     fontweight="bold",
                     zorder=10,
+                    parse_math=False,
                 )
             handles.append(
                 Line2D([], [], marker="o", ls="", markersize=10, color=COLORS["proposed"], label=L["proposed"])
@@ -316,7 +317,15 @@ def draw_static_map(
         ax.set_ylim(miny - pad, maxy + pad)
         _scale_bar(ax, L, lang)
         _north_arrow(ax, L)
-        fig.text(0.02, 0.955, display(title, 90), fontsize=16 if paper == "A3" else 13, fontweight="bold", va="center")
+        fig.text(
+            0.02,
+            0.955,
+            display(title, 90),
+            fontsize=16 if paper == "A3" else 13,
+            fontweight="bold",
+            va="center",
+            parse_math=False,
+        )
         side.legend(
             handles=handles,
             loc="upper left",
@@ -360,6 +369,7 @@ def _draw_areas(ax: Axes, areas: gpd.GeoDataFrame, name_col: str | None, hull: A
                 fontweight="bold",
                 alpha=0.8,
                 zorder=6,
+                parse_math=False,
             )
 
 
@@ -427,7 +437,17 @@ def _side_text(
         else:
             body += textwrap.wrap(line, 48) or [""]
     body += ["", f"{L['made']}{L['colon']}{date.isoformat()}", L["attribution"]]
-    side.text(0.0, 0.30, "\n".join(body), va="top", ha="left", fontsize=8.5, linespacing=1.5, transform=side.transAxes)
+    side.text(
+        0.0,
+        0.30,
+        "\n".join(body),
+        va="top",
+        ha="left",
+        fontsize=8.5,
+        linespacing=1.5,
+        transform=side.transAxes,
+        parse_math=False,
+    )
 
 
 def save_static_map(fig: Figure, folder: str | os.PathLike[str], *, dpi: int = 150) -> dict[str, Path]:
@@ -439,7 +459,8 @@ def save_static_map(fig: Figure, folder: str | os.PathLike[str], *, dpi: int = 1
     for path in (png, pdf):
         if path.is_symlink():
             path.unlink()
-    with _quiet_font_fallback():
+    # TrueType (Type 42) fonts, subset and embedded: text stays searchable and copyable.
+    with plt.rc_context({"pdf.fonttype": 42}), _quiet_font_fallback():
         fig.savefig(png, dpi=dpi, metadata={"Software": None})
         fig.savefig(pdf, metadata={"CreationDate": None, "Creator": "coverage-planner"})
     plt.close(fig)

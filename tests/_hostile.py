@@ -131,7 +131,7 @@ def write_hostile_scenario(folder: Path, pwned: Path) -> tuple[Path, list[str]]:
             },
             {
                 "type": "Feature",
-                "properties": {"name": texts[4]},
+                "properties": {"name": texts[4] + " " + texts[19]},
                 "geometry": {"type": "Polygon", "coordinates": [east]},
             },
         ],

@@ -192,3 +192,16 @@ def test_scenario_text_with_nul_or_10000_chars_is_a_clear_error(tmp_path: Path, 
     scenario.write_text(text, encoding="utf-8")
     with pytest.raises(CoverageInputError, match="name_en"):
         load_scenario(scenario)
+
+
+def test_report_html_and_docx_keep_text_literal(hostile_run) -> None:
+    docx = pytest.importorskip("docx")
+    out, _texts, pwned = hostile_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for raw in ("{{7*7}}", "{%", "<script>alert", "<img src=x", "${alert", "back`tick"):
+        assert raw not in html, raw
+    assert "<script" not in html
+    assert "&#123;&#123;7*7&#125;&#125;" in html and "&lt;/script&gt;" in html
+    text = " ".join(p.text for p in docx.Document(out / "report.docx").paragraphs)
+    assert "{{7*7}}" in text and "${alert(1)}" in text
+    assert (out / "map.pdf").stat().st_size > 10_000 and not pwned.exists()

@@ -45,8 +45,9 @@ def test_printable_map_is_one_landscape_sheet_with_an_embedded_cjk_font(tmp_path
     box = reader.pages[0].mediabox
     assert float(box.width) == pytest.approx(w_mm / 25.4 * 72, abs=1)
     assert float(box.height) == pytest.approx(h_mm / 25.4 * 72, abs=1)
-    fonts = [str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()]
-    assert any("WenQuanYi" in f or "CJK" in f or "Hei" in f for f in fonts), fonts
+    fonts = [f.get_object() for f in reader.pages[0]["/Resources"]["/Font"].values()]
+    cjk = [f for f in fonts if any(k in str(f["/BaseFont"]) for k in ("WenQuanYi", "CJK", "Hei"))]
+    assert cjk and all(f["/Subtype"] == "/Type0" for f in cjk)  # TrueType glyphs embedded, not Type 3
     assert files["png"].read_bytes()[:4] == b"\x89PNG"
 
 
@@ -105,3 +106,17 @@ def test_street_names_come_from_the_osm_source(tmp_path: Path) -> None:
     assert names is not None and len(names) == net.n_edges
     assert "{{7*7}}" in set(names)  # the first east-west street, kept as text
     assert "" in set(names)  # north-south streets have no name
+
+
+def test_notebook_tables_format_shares_ratios_and_areas() -> None:
+    from coverage._format import frame_html
+
+    frame = pd.DataFrame(
+        {"name": ["<b>x</b>"], "area_vs_circle": [0.4321], "covered_share": [0.2121], "area_km2": [0.0712],
+         "population": [55570.1], "reached_length_m": [1234.56]}
+    )
+    html = frame_html(frame)
+    assert "0.43" in html and "21.2%" in html and "0.07" in html and "55,570" in html and "1,235" in html
+    assert "<b>x</b>" not in html and "&lt;b&gt;" in html
+    _net, areas, _cov = small_case(["a", "b"])
+    assert f"{areas.areas['area_vs_circle'].iloc[0]:.2f}" in areas._repr_html_()
