@@ -68,6 +68,11 @@ def _osm_xml(names: list[str]) -> str:
     return "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n" + "\n".join(nodes + ways) + "\n</osm>\n"
 
 
+def in_csv(text: str) -> str:
+    """The text as written into the CSV files: without NUL (a CSV holding NUL is refused as binary)."""
+    return text.replace("\x00", "")
+
+
 def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
@@ -78,7 +83,7 @@ def write_hostile_scenario(folder: Path, pwned: Path) -> tuple[Path, list[str]]:
     texts = corpus(pwned)
     (folder / "streets.osm").write_text(_osm_xml(texts[:6]), encoding="utf-8")
     halls = []
-    for k, text in enumerate(texts):
+    for k, text in enumerate(in_csv(t) for t in texts):
         i, j = divmod(k, 5)
         halls.append(
             {
@@ -100,7 +105,7 @@ def write_hostile_scenario(folder: Path, pwned: Path) -> tuple[Path, list[str]]:
             k = i * 5 + j
             residents.append(
                 {
-                    "rid": f"{texts[k % len(texts)][:50]}#{k}",
+                    "rid": f"{in_csv(texts[k % len(texts)])[:50]}#{k}",
                     "population": 40 + 7 * k,
                     "lon": LON0 + (0.5 + j) * STEP,
                     "lat": LAT0 + (0.5 + i) * STEP + 0.0003,

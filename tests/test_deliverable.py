@@ -52,6 +52,7 @@ def check_controls(boxes: list[dict], width: int, height: int) -> None:
 def click_first_site(page) -> dict:
     page.click(".cov-rank >> nth=0")
     page.wait_for_selector(".leaflet-popup-content .cov-popup")
+    page.wait_for_timeout(400)  # let the popup finish fading in before the screenshot
     return {"popup": page.inner_text(".leaflet-popup-content")}
 
 

@@ -23,7 +23,7 @@ import pytest
 from coverage._text import MAX_LABEL_CHARS, clean, display
 from coverage.cli import main
 from tests._browser import render_in_chromium
-from tests._hostile import write_hostile_scenario
+from tests._hostile import in_csv, write_hostile_scenario
 
 pytestmark = pytest.mark.slow  # a full command-line run (about 15 s); the escaping itself is in test_text.py
 
@@ -73,6 +73,7 @@ def test_map_html_holds_text_only_as_data(hostile_run) -> None:
     data = map_data(html)
     shown = strings(data)
     for text in texts:
+        text = in_csv(text)
         assert display(text) in shown or any(display(text) in s for s in shown), text[:40]
     assert "49" not in [s.strip() for s in shown]
     title = re.search(r"<title>(.*?)</title>", html, re.S)
@@ -85,7 +86,7 @@ def test_tables_are_literal_and_formula_free(hostile_run) -> None:
         rows = list(csv.DictReader(fh))
     names = [r["name"] for r in rows]
     for text in texts:
-        expected = clean(text)
+        expected = clean(in_csv(text))
         if expected.startswith(("=", "+", "-", "@", "\t", "\r")):
             expected = "'" + expected
         assert expected in names, text[:40]
@@ -124,8 +125,9 @@ def test_geopackage_keeps_the_text(hostile_run) -> None:
     out, texts, _ = hostile_run
     halls = gpd.read_file(out / "results.gpkg", layer="halls")
     for text in texts:
-        assert clean(text) in halls["name"].tolist(), text[:40]
-    assert "nul\ufffdbyte" in halls["name"].tolist()  # NUL cannot be stored: shown as U+FFFD
+        assert clean(in_csv(text)) in halls["name"].tolist(), text[:40]
+    areas = gpd.read_file(out / "results.gpkg", layer="coverage_by_area")
+    assert any("${y}" in name for name in areas["area"])
 
 
 def test_summary_escapes_markdown_and_html(hostile_run) -> None:
@@ -177,7 +179,7 @@ def test_hostile_map_opens_cleanly_in_chromium(hostile_run, output_dir: Path) ->
     assert "{{7*7}}" in seen["title"]
     popup_text = " ".join(seen["popups"])
     for text in texts:
-        assert display(text, MAX_LABEL_CHARS) in popup_text, text[:40]
+        assert display(in_csv(text), MAX_LABEL_CHARS) in popup_text, text[:40]  # hall popups
     assert "{{7*7}} 街道" in " ".join(seen["labels"])
     assert any("{% for x in range(3) %}" in b for b in seen["boxes"])
 
@@ -205,3 +207,12 @@ def test_report_html_and_docx_keep_text_literal(hostile_run) -> None:
     text = " ".join(p.text for p in docx.Document(out / "report.docx").paragraphs)
     assert "{{7*7}}" in text and "${alert(1)}" in text
     assert (out / "map.pdf").stat().st_size > 10_000 and not pwned.exists()
+
+
+def test_a_halls_csv_with_a_nul_byte_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    scenario, _ = write_hostile_scenario(tmp_path, tmp_path / "PWNED")
+    halls = tmp_path / "halls.csv"
+    halls.write_bytes(halls.read_bytes().replace(b"nulbyte", b"nul\x00byte"))
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "halls.csv" in err and "NUL" in err and err.count("\n") == 1

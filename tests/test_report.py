@@ -24,6 +24,7 @@ class _Run:
         self.scenario = {"": {"max_snap_m": 300.0}}
 
 
+@pytest.mark.slow  # font subsetting of a CJK collection takes ~15 s
 @pytest.mark.parametrize("paper", ["A4"])  # A3 is checked on the Futian run (test_deliverable.py)
 def test_printable_map_is_one_landscape_sheet_with_an_embedded_cjk_font(tmp_path: Path, paper: str) -> None:
     pypdf = pytest.importorskip("pypdf")
