@@ -198,22 +198,24 @@ def make_tiles(n_nodes: int, path: Path, *, per_tile: int = 16_478) -> None:
         all_lat.append(lat + row * height)
         all_ways += [(w + t * offset, [r + t * offset for r in refs], tags) for w, refs, tags in ways]
     node_ids, node_lon, node_lat = np.concatenate(all_ids), np.concatenate(all_lon), np.concatenate(all_lat)
-    # seams: footways from nodes near a tile's east/north edge to the nearest node across it
+    # seams: footways from the outermost nodes of a tile to the nearest node of the next tile
     scale = np.array([METRES_PER_DEGREE * math.cos(math.radians(float(lat.mean()))), METRES_PER_DEGREE])
-    xy = np.column_stack([node_lon, node_lat]) * scale
-    tree = cKDTree(xy)
-    near_edge = np.zeros(node_ids.size, dtype=bool)
-    for t in range(tiles):
-        part = slice(t * ids.size, (t + 1) * ids.size)
-        near_edge[part] = (lon > lon.max() - 0.002) | (lat > lat.max() - 0.002)
-    tile_of = np.repeat(np.arange(tiles), ids.size)
+    east = np.flatnonzero(lon >= np.quantile(lon, 0.99))
+    west = np.flatnonzero(lon <= np.quantile(lon, 0.01))
+    north = np.flatnonzero(lat >= np.quantile(lat, 0.99))
+    south = np.flatnonzero(lat <= np.quantile(lat, 0.01))
     join_id = 9 * (1 << 50)
-    for i in np.flatnonzero(near_edge):
-        for j in tree.query_ball_point(xy[i], 300.0):
-            if tile_of[j] != tile_of[i]:
-                all_ways.append((join_id, [int(node_ids[i]), int(node_ids[j])], {"highway": "footway"}))
+    for t in range(tiles):
+        col, row = t % nx_, t // nx_
+        for other, near, far in ((t + 1, east, west), (t + nx_, north, south)):
+            if other >= tiles or (far is west and col == nx_ - 1):
+                continue
+            here = np.column_stack([all_lon[t][near], all_lat[t][near]]) * scale
+            there = np.column_stack([all_lon[other][far], all_lat[other][far]]) * scale
+            _, nearest = cKDTree(there).query(here)
+            for i, j in zip(near.tolist(), far[nearest].tolist(), strict=True):
+                all_ways.append((join_id, [int(all_ids[t][i]), int(all_ids[other][j])], {"highway": "footway"}))
                 join_id += 1
-                break
     order = np.argsort(node_ids)
     _write_pbf(path, node_ids[order], node_lon[order], node_lat[order], all_ways)
 
