@@ -67,8 +67,6 @@ from .schema import (
     DEMAND_COLUMNS,
     FUTIAN_AREA_KM2,
     FUTIAN_POPULATION_2020,
-    GUANGMING_AREA_KM2,
-    GUANGMING_POPULATION_2020,
     validate_demand,
 )
 from .streets import DEFAULT_STREET_WEIGHTS, RESIDENTIAL_HIGHWAYS, demand_from_streets, estimate_demand_along_streets
@@ -78,8 +76,6 @@ __all__ = [
     "DEMAND_COLUMNS",
     "FUTIAN_AREA_KM2",
     "FUTIAN_POPULATION_2020",
-    "GUANGMING_AREA_KM2",
-    "GUANGMING_POPULATION_2020",
     "NON_RESIDENTIAL_BUILDINGS",
     "RESIDENTIAL_HIGHWAYS",
     "combine_demand",

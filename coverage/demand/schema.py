@@ -32,8 +32,6 @@ __all__ = [
     "DEMAND_COLUMNS",
     "FUTIAN_AREA_KM2",
     "FUTIAN_POPULATION_2020",
-    "GUANGMING_AREA_KM2",
-    "GUANGMING_POPULATION_2020",
     "validate_demand",
 ]
 
@@ -42,8 +40,6 @@ __all__ = [
 # are the official district areas (see ../shared/data/DATA.md).
 FUTIAN_POPULATION_2020 = 1_553_225
 FUTIAN_AREA_KM2 = 78.7
-GUANGMING_POPULATION_2020 = 1_095_289
-GUANGMING_AREA_KM2 = 155.4
 
 DEMAND_COLUMNS: tuple[str, ...] = (
     "demand_id",
