@@ -57,6 +57,10 @@ MIN_RESOLUTION_M: Final = 0.5
 DEFAULT_K: Final = 5
 DEFAULT_TARGET_SHARE: Final = 0.95
 DEFAULT_TIME_LIMIT_S: Final = 60.0
+"""Safety net per optimizer question; a result it stops is marked not proven (machine-dependent)."""
+
+DEFAULT_MAX_NODES: Final = 2_000
+"""Branch-and-bound nodes allowed to each MILP of the optimizer: a work limit, the same on every machine."""
 
 # --- resources ----------------------------------------------------------------
 

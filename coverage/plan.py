@@ -26,7 +26,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._defaults import DEFAULT_K, DEFAULT_MAX_SNAP_M, DEFAULT_TARGET_SHARE, DEFAULT_TIME_LIMIT_S, DEFAULT_WALK_SPEED_KMH
+from ._defaults import (
+    DEFAULT_K,
+    DEFAULT_MAX_NODES,
+    DEFAULT_MAX_SNAP_M,
+    DEFAULT_TARGET_SHARE,
+    DEFAULT_TIME_LIMIT_S,
+    DEFAULT_WALK_SPEED_KMH,
+)
 from ._errors import CoverageInputError, CoverageInternalError, CoverageWarning
 from ._frames import site_frame
 from ._matrix import CoverageMatrix, coverage_matrix
@@ -35,7 +42,7 @@ from ._validate import as_count, as_share
 from .assess import CoverageResult, assess_coverage, group_radii
 from .candidates import Candidates, build_candidates, network_candidates
 from .network import WalkNetwork
-from .optimize import SiteSelection, coverage_curve, max_coverage, target_coverage
+from .optimize import SiteSelection, solve_coverage
 from .service_areas import ServiceAreas, service_areas
 from .sites import snap_points
 
@@ -151,6 +158,7 @@ def plan_sites(
     group_weights: dict[str, float] | None = None,
     method: Literal["exact", "greedy"] = "exact",
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    max_nodes: int = DEFAULT_MAX_NODES,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     areas: gpd.GeoDataFrame | None = None,
     area_name_col: str | None = None,
@@ -193,8 +201,11 @@ def plan_sites(
     method : {"exact", "greedy"}
         Exact MILP (HiGHS) or lazy greedy with swaps and an LP-bound gap.
     time_limit_s : float, default 60
-        Safety limit per model; a result stopped by it is marked not proven,
-        with its gap.
+        Safety net for the optimizer (all questions together); a result it
+        stops is marked not proven, with its gap (machine-dependent).
+    max_nodes : int, default 2000
+        Branch-and-bound nodes allowed to each MILP: the deterministic work
+        limit, so the same input gives the same plan on every machine.
     max_snap_m : float, default 300
         Largest walk from a hall (and from default candidates) to its street,
         as in the assessment.
@@ -257,36 +268,30 @@ def plan_sites(
     already = (units["status"].astype(str) == "covered").to_numpy()
 
     t = time.perf_counter()
-    selection = max_coverage(cover, weights, k, already_covered=already, method=method, time_limit_s=time_limit_s)
-    timings["max_coverage"] = time.perf_counter() - t
-    target = None
-    target_note = ""
-    if target_share is not None:
-        t = time.perf_counter()
-        try:
-            target = target_coverage(
-                cover, weights, target_share=target_share, already_covered=already, time_limit_s=time_limit_s
-            )
-            target_note = (
-                f"Reaching {target_share:.0%} of weighted residents takes {len(target.sites)} new site(s)"
-                + ("" if target.optimal else f" (best found, not proven fewest; gap {target.gap:.1%})")
-                + "."
-            )
-        except CoverageInputError as exc:
-            target_note = f"The {target_share:.0%} target cannot be met: {exc}"
-        timings["target"] = time.perf_counter() - t
-    curve = pd.DataFrame()
-    if k_max is not None:
-        t = time.perf_counter()
-        curve = coverage_curve(
-            cover,
-            weights,
-            min(k_max, len(candidates)),
-            already_covered=already,
-            method=method,
-            time_limit_s=time_limit_s,
+    solved = solve_coverage(
+        cover,
+        weights,
+        k=k,
+        k_max=None if k_max is None else min(k_max, len(candidates)),
+        target_share=target_share,
+        already_covered=already,
+        method=method,
+        time_limit_s=time_limit_s,
+        max_nodes=max_nodes,
+    )
+    timings["optimize"] = time.perf_counter() - t
+    selection, target = solved.selection, solved.target
+    curve = solved.curve if solved.curve is not None else pd.DataFrame()
+    if target_share is None:
+        target_note = ""
+    elif target is None:
+        target_note = f"The {target_share:.0%} target cannot be met: {solved.target_error}"
+    else:
+        target_note = (
+            f"Reaching {target_share:.0%} of weighted residents takes {len(target.sites)} new site(s)"
+            + ("" if target.optimal else f" (best found; at least {target.sites_lower_bound} needed)")
+            + "."
         )
-        timings["curve"] = time.perf_counter() - t
 
     t = time.perf_counter()
     sites = _sites_table(candidates, selection)

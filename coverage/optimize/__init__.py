@@ -12,14 +12,14 @@ Models
 ------
 :func:`max_coverage`
     The maximal covering location problem (MCLP): ``k`` new sites that cover
-    the most not-yet-covered weight. Exact (a MILP solved by HiGHS, warm-started
-    from the heuristic) or heuristic (lazy greedy plus a 1-swap pass, with the
-    LP relaxation as its certificate).
+    the most not-yet-covered weight, proven optimal (``method="exact"``) or
+    certified by its LP bound (``method="greedy"``).
 :func:`coverage_curve`
-    :func:`max_coverage` for every ``k`` from 0 to ``k_max``, reusing the reduced
-    problem and the previous solution.
+    :func:`max_coverage` for every ``k`` from 0 to ``k_max`` on one engine.
 :func:`target_coverage`
     The fewest new sites that bring the covered share to a target.
+:func:`solve_coverage`
+    The three above at once, sharing all work (what the planner uses).
 :func:`full_coverage`
     The fewest new sites that cover every demand unit some candidate can reach
     (the location set covering problem, LSCP).
@@ -28,18 +28,33 @@ Models
     ``spopt.locate.MCLP.from_cost_matrix`` / ``LSCP.from_cost_matrix`` and using
     spopt's conventions, so that objectives compare directly.
 
+How the maximum-coverage models are solved
+------------------------------------------
+1. Safe reductions shrink the problem without changing its optimum: demand
+   units already covered or out of every candidate's reach drop out, units
+   with identical candidate sets merge (weights add), and candidates whose
+   covered set is contained in another candidate's drop out (the lowest index
+   survives among identical ones).
+2. The reduced coverage graph falls apart into independent *blocks*; the
+   best split of ``k`` across blocks is found exactly by dynamic programming
+   over the blocks' curves (:mod:`._blocks`).
+3. Each block's curve is known between bounds that are tightened only where
+   the split needs them (:mod:`._curve`): greedy below and the heaviest
+   columns above; then the LP relaxation on one HiGHS model per block (only
+   the right-hand side changes with ``k``), whose duals give a Lagrangian
+   bound; then, only if the heuristics do not meet that bound, a MILP on the
+   columns that reduced-cost fixing leaves.
+
+Every reported upper bound is an LP, Lagrangian or MILP dual bound, or the
+exact value. Work limits are deterministic (``max_nodes`` per MILP, simplex
+iterations per LP), so the same input gives the same answer on every
+machine; ``time_limit_s`` is only a safety net, and a result it stops is
+marked not proven, with its gap and the note that it depends on machine
+speed. Ties are broken by the lowest index.
+
 Every model returns a :class:`SiteSelection` with the sites in *build order*
 (each site the one that adds most given those before it), the weight each one
-adds, and a certificate: an upper bound and the relative gap to it. A time
-limit never raises; it returns the best solution found with its gap.
-
-Safe reductions (on by default) shrink the problem without changing its
-optimum: demand units already covered or out of every candidate's reach drop
-out, units with identical candidate sets merge (weights add), and candidates
-whose covered set is contained in another candidate's drop out (the lowest
-index survives among identical ones). Results are deterministic for the same
-input; ties are broken by the lowest index. (A run stopped by its time limit
-depends on machine speed.)
+adds, and the certificate: an upper bound and the relative gap to it.
 
 Examples
 --------
@@ -56,12 +71,14 @@ Examples
 
 from __future__ import annotations
 
+from .combined import CoverageSolution, solve_coverage
 from .costs import from_cost_matrix, lscp_from_cost_matrix
 from .fewest import full_coverage, reachable_share, target_coverage
 from .maximum import coverage_curve, max_coverage
 from .result import SiteSelection
 
 __all__ = [
+    "CoverageSolution",
     "SiteSelection",
     "coverage_curve",
     "from_cost_matrix",
@@ -69,5 +86,6 @@ __all__ = [
     "lscp_from_cost_matrix",
     "max_coverage",
     "reachable_share",
+    "solve_coverage",
     "target_coverage",
 ]

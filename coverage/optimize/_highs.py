@@ -1,4 +1,10 @@
-"""HiGHS models kept alive between runs, and the MCLP matrix."""
+"""HiGHS models kept alive between runs, with deterministic work limits.
+
+Limits are counted in work, not seconds, so that the same input gives the
+same answer on a busy and on an idle machine: branch-and-bound nodes
+(``mip_max_nodes``) for MILPs and simplex iterations for LPs. A wall-clock
+limit is still passed as a safety net; a run it stops is reported as such.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +22,9 @@ from .._types import FloatArray
 from ._greedy import _covered_mask
 from ._reduce import _Reduced
 
+#: Simplex iterations allowed to one LP solve (deterministic; far above what the models need).
+LP_ITERATION_LIMIT = 5_000_000
+
 
 def _new_highs() -> Any:
     """Return a silent HiGHS instance.
@@ -31,12 +40,32 @@ def _new_highs() -> Any:
 
 @dataclass(frozen=True)
 class _MipOutcome:
+    """What one HiGHS run gave.
+
+    ``limit`` is ``""`` when the run finished, else ``"nodes"``,
+    ``"iterations"`` or ``"time"`` (the last one depends on machine speed).
+    """
+
     x: FloatArray | None
     bound: float  # dual bound in the model's own sense (max: upper, min: lower)
     optimal: bool
-    time_limit_hit: bool
+    limit: str
     status: str
     time_s: float
+    row_dual: FloatArray | None = None
+
+    @property
+    def time_limit_hit(self) -> bool:
+        """Whether the wall-clock safety limit stopped the run."""
+        return self.limit == "time"
+
+
+_LIMITS = {
+    "kTimeLimit": "time",
+    "kSolutionLimit": "nodes",
+    "kIterationLimit": "iterations",
+    "kInterrupt": "time",
+}
 
 
 class _HighsModel:
@@ -80,19 +109,29 @@ class _HighsModel:
         self.n_cols = int(n_cols)
         self.h = _new_highs()
         self.h.setOptionValue("mip_rel_gap", 0.0)
+        self.h.setOptionValue("random_seed", 0)
+        self.h.setOptionValue("simplex_iteration_limit", LP_ITERATION_LIMIT)
         if relax:
+            # The first solve by interior point (with crossover, for a basis): on dense
+            # blocks it is many times faster than a cold simplex; later solves restart
+            # the simplex from the previous basis.
             self.h.setOptionValue("solver", "ipm")
         self.h.passModel(lp)
         self._runs = 0
 
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        """Change the bounds of one row (the next run starts from the last basis)."""
         self.h.changeRowBounds(int(row), float(lower), float(upper))
 
-    def run(self, *, time_limit_s: float, start: FloatArray | None = None) -> _MipOutcome:
+    def run(self, *, time_limit_s: float, max_nodes: int | None = None, start: FloatArray | None = None) -> _MipOutcome:
+        """Solve, within ``max_nodes`` branch-and-bound nodes and the safety time limit."""
         h = self.h
         h.setOptionValue("time_limit", float(time_limit_s) if math.isfinite(time_limit_s) else highspy.kHighsInf)
         if self.relax and self._runs == 1:
-            h.setOptionValue("solver", "simplex")  # later runs restart from the previous basis
+            h.setOptionValue("solver", "simplex")
+        self._runs += 1
+        if max_nodes is not None:
+            h.setOptionValue("mip_max_nodes", int(max_nodes))
         if start is not None and not self.relax:
             sol = highspy.HighsSolution()
             sol.col_value = np.asarray(start, dtype=np.float64).tolist()
@@ -101,25 +140,30 @@ class _HighsModel:
         t0 = time.perf_counter()
         h.run()
         elapsed = time.perf_counter() - t0
-        self._runs += 1
         model_status = h.getModelStatus()
         info = h.getInfo()
         feasible = int(info.primal_solution_status) == int(highspy.kSolutionStatusFeasible)
-        x = np.asarray(h.getSolution().col_value, dtype=np.float64) if feasible else None
+        solution = h.getSolution()
+        x = np.asarray(solution.col_value, dtype=np.float64) if feasible else None
         optimal = model_status == highspy.HighsModelStatus.kOptimal
+        row_dual = None
         if self.relax:
             bound = float(info.objective_function_value) if optimal else math.nan
+            if optimal and solution.dual_valid:
+                row_dual = np.asarray(solution.row_dual, dtype=np.float64)
         else:
             bound = float(info.mip_dual_bound)
             if optimal and x is not None:
                 bound = float(info.objective_function_value)
+        name = str(model_status).rsplit(".", 1)[-1]
         return _MipOutcome(
             x=x,
             bound=bound,
             optimal=bool(optimal),
-            time_limit_hit=model_status == highspy.HighsModelStatus.kTimeLimit,
+            limit=_LIMITS.get(name, ""),
             status=str(h.modelStatusToString(model_status)),
             time_s=elapsed,
+            row_dual=row_dual,
         )
 
 
@@ -129,6 +173,20 @@ def _mclp_matrix(red: _Reduced) -> Any:
     link = sp.hstack([-sp.csc_array(red.a, dtype=np.float64), sp.eye_array(n_rows, format="csc")])
     card = sp.hstack([sp.csc_array(np.ones((1, n_cols))), sp.csc_array((1, n_rows))])
     return sp.vstack([link, card], format="csc")
+
+
+def _mclp_model(red: _Reduced, k: int, *, relax: bool) -> _HighsModel:
+    """Maximum coverage of ``red`` with at most ``k`` sites (the last row holds ``k``)."""
+    n_rows, n_cols = red.shape
+    return _HighsModel(
+        cost=np.concatenate([np.zeros(n_cols), red.w]),
+        matrix=_mclp_matrix(red),
+        row_lower=np.full(n_rows + 1, -highspy.kHighsInf),
+        row_upper=np.concatenate([np.zeros(n_rows), [float(k)]]),
+        n_integer=n_cols,
+        maximize=True,
+        relax=relax,
+    )
 
 
 def _mclp_start(red: _Reduced, sites: Sequence[int]) -> FloatArray:

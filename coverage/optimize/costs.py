@@ -11,12 +11,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from .._defaults import DEFAULT_MAX_NODES, DEFAULT_TIME_LIMIT_S
 from .._errors import CoverageInputError
 from .._types import IntArray
 from ._checks import Method, _as_method, _as_time_limit, _as_weights, _check_total, _Problem
 from ._greedy import _covered_mask
 from .fewest import _full_coverage
-from .maximum import _max_coverage
+from .maximum import _as_nodes, _max_coverage
 from .result import SiteSelection, _empty_int, _few
 
 
@@ -125,7 +126,8 @@ def from_cost_matrix(
     *,
     predefined_facilities_arr: npt.ArrayLike | None = None,
     method: Method = "exact",
-    time_limit_s: float = 60.0,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    max_nodes: int = DEFAULT_MAX_NODES,
 ) -> SiteSelection:
     """Maximal coverage over a cost matrix, with spopt's ``MCLP`` conventions.
 
@@ -157,7 +159,7 @@ def from_cost_matrix(
         Total number of facilities, predefined ones included.
     predefined_facilities_arr : array-like, optional
         Facilities fixed open (see above).
-    method, time_limit_s
+    method, time_limit_s, max_nodes
         As in :func:`max_coverage`.
 
     Returns
@@ -187,7 +189,12 @@ def from_cost_matrix(
     if p > n_c:
         raise CoverageInputError(f"p_facilities={p} is more than the {n_c} candidate columns; pass at most {n_c}.")
     return _max_coverage(
-        prob, p - n_fixed, method=_as_method(method), time_limit_s=_as_time_limit(time_limit_s), reduce=True
+        prob,
+        p - n_fixed,
+        method=_as_method(method),
+        time_limit_s=_as_time_limit(time_limit_s),
+        reduce=True,
+        max_nodes=_as_nodes(max_nodes),
     )
 
 
@@ -197,7 +204,8 @@ def lscp_from_cost_matrix(
     *,
     predefined_facilities_arr: npt.ArrayLike | None = None,
     weights: npt.ArrayLike | None = None,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    max_nodes: int = DEFAULT_MAX_NODES,
 ) -> SiteSelection:
     """Fewest sites covering every coverable demand unit, with spopt's ``LSCP`` conventions.
 
@@ -214,8 +222,8 @@ def lscp_from_cost_matrix(
         As in :func:`from_cost_matrix`.
     weights : array-like, optional
         Weights for reporting; default 1 per demand unit.
-    time_limit_s : float
-        Time limit for the solver.
+    time_limit_s, max_nodes
+        As in :func:`full_coverage`.
 
     Returns
     -------
@@ -225,4 +233,4 @@ def lscp_from_cost_matrix(
     t0 = time.perf_counter()
     prob = _cost_problem(cost_matrix, weights, service_radius, predefined_facilities_arr, weights_required=False)
     _check_total(prob.weights)
-    return _full_coverage(prob, _as_time_limit(time_limit_s), t0, stacklevel=3)
+    return _full_coverage(prob, _as_time_limit(time_limit_s), t0, stacklevel=3, max_nodes=_as_nodes(max_nodes))

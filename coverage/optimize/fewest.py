@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from typing import Any
 
 import highspy
@@ -12,13 +11,16 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from .._errors import CoverageInputError, CoverageWarning
+from .._defaults import DEFAULT_MAX_NODES, DEFAULT_TIME_LIMIT_S
+from .._errors import CoverageInputError, warn
 from .._types import IntArray
+from ._blocks import split_blocks
 from ._checks import _REL_TOL, _as_share, _as_time_limit, _check_total, _Problem, _problem
-from ._greedy import _covered_mask, _lazy_greedy, _prune, _value
-from ._highs import _HighsModel, _mclp_matrix, _mclp_start, _sites_from_x
+from ._engine import Engine, make_selection
+from ._greedy import _covered_mask, _lazy_greedy, _prune
+from ._highs import _HighsModel, _sites_from_x
 from ._reduce import _reduce
-from .maximum import _selection
+from .maximum import _as_nodes
 from .result import SiteSelection, _few, _fmt
 
 
@@ -61,31 +63,26 @@ def _reach(prob: _Problem) -> tuple[float, IntArray, float]:
     return (reach_w / total if total > 0 else 0.0), unreachable, lost
 
 
-def _fewest_sites_status(out: Any, n_sites: int, limit: float, goal: str) -> tuple[int, str]:
-    """Proven lower bound on the site count and status text of a fewest-sites MILP run."""
-    bound = max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
-    lower = min(n_sites if out.optimal else bound, n_sites)
-    if lower == n_sites:
-        return lower, f"optimal: {n_sites} new site(s) are the fewest that {goal}"
-    if out.time_limit_hit:
-        return lower, f"time limit of {limit:g} s reached: best solution found; at least {lower} site(s) are needed"
-    return lower, f"HiGHS stopped ({out.status}): best solution found; at least {lower} site(s) are needed"
-
-
 def target_coverage(
     cover: Any,
     weights: npt.ArrayLike,
     *,
     target_share: float = 0.95,
     already_covered: npt.ArrayLike | None = None,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    max_nodes: int = DEFAULT_MAX_NODES,
 ) -> SiteSelection:
     """Find the fewest new sites that bring the covered share to ``target_share``.
 
     Minimise ``sum_j x_j`` subject to ``sum_i w_i y_i >= needed``,
     ``y_i <= sum_j a_ij x_j``, where ``needed = target_share * total_weight -
     covered_before`` and the total includes demand no candidate can reach.
-    Solved exactly by HiGHS, warm-started from greedy.
+
+    Solved on the maximum-coverage engine: the greedy gives a feasible
+    number of sites, the blocks' upper curves a proven lower bound on it,
+    and a search over ``k`` between the two asks the engine, at each probe,
+    only whether ``k`` sites can reach the target (it stops as soon as a plan
+    reaches it or the bound falls below it).
 
     Parameters
     ----------
@@ -93,9 +90,9 @@ def target_coverage(
         As in :func:`max_coverage`.
     target_share : float
         Share of the total weight to cover (existing plus new), in ``[0, 1]``.
-    time_limit_s : float
-        Time limit for the solver; when hit, the best solution found is
-        returned with ``sites_lower_bound`` and its gap.
+    time_limit_s, max_nodes
+        As in :func:`max_coverage`; when a limit stops the search, the best
+        solution found is returned with ``sites_lower_bound`` and its gap.
 
     Returns
     -------
@@ -114,25 +111,23 @@ def target_coverage(
     prob = _problem(cover, weights, already_covered)
     _check_total(prob.weights)
     share = _as_share(target_share)
-    limit = _as_time_limit(time_limit_s)
+    needed = _needed(prob, share)
+    if needed is None:
+        return _already_met(prob, share, t0)
+    engine, picks = _target_engine(
+        prob, needed, exact=True, max_nodes=_as_nodes(max_nodes), time_limit_s=_as_time_limit(time_limit_s)
+    )
+    return target_selection(engine, needed, share, t0, feasible=picks)
+
+
+def _needed(prob: _Problem, share: float) -> float | None:
+    """Weight the new sites must add (slack taken off), or None when the target is already met."""
     total = prob.total_weight
     before = prob.covered_before
     slack = _REL_TOL * max(1.0, total)
     needed = share * total - before
     if needed <= slack:
-        status = f"target already met: existing coverage {before / total:.2%} >= target {share:.2%}; nothing to do"
-        return _selection(
-            prob,
-            [],
-            bound=0.0,
-            optimal=True,
-            method="none",
-            status=status,
-            t0=t0,
-            reduced_shape=(0, 0),
-            model="target_coverage",
-            sites_lower_bound=0,
-        )
+        return None
     reach, unreachable, lost = _reach(prob)
     reachable_new = total * reach - before
     if needed > reachable_new + slack:
@@ -143,47 +138,84 @@ def target_coverage(
             f"{_few(unreachable.tolist())}). Lower target_share to at most "
             f"{math.floor(reach * 1e4) / 1e4:.4f}, or add candidate sites near those units."
         )
-    needed = min(needed, reachable_new) - slack
-    red = _reduce(prob, enabled=True, weighted=True)
-    n_rows, n_cols = red.shape
-    picks, _ = _lazy_greedy(red.a, red.w, n_cols, stop_at=needed)
-    picks = _prune(red, picks, needed)
-    matrix = sp.vstack(
-        [
-            _mclp_matrix(red)[:n_rows],
-            sp.hstack([sp.csc_array((1, n_cols)), sp.csc_array(red.w.reshape(1, -1))]),
-        ],
-        format="csc",
-    )
-    model = _HighsModel(
-        cost=np.concatenate([np.ones(n_cols), np.zeros(n_rows)]),
-        matrix=matrix,
-        row_lower=np.concatenate([np.full(n_rows, -highspy.kHighsInf), [needed]]),
-        row_upper=np.concatenate([np.zeros(n_rows), [highspy.kHighsInf]]),
-        n_integer=n_cols,
-        maximize=False,
-    )
-    out = model.run(time_limit_s=limit, start=_mclp_start(red, picks))
-    sites = picks
-    if out.x is not None:
-        mip_sites = _sites_from_x(out.x, n_cols)
-        if len(mip_sites) < len(sites) and _value(red.a, red.w, mip_sites) >= needed:
-            sites = mip_sites
-    lower, status = _fewest_sites_status(out, len(sites), limit, f"reach {share:.2%}")
-    optimal = lower == len(sites)
-    chosen = red.cols[np.asarray(sites, dtype=np.int64)].tolist()
-    return _selection(
+    return min(needed, reachable_new) - slack
+
+
+def _already_met(prob: _Problem, share: float, t0: float) -> SiteSelection:
+    before, total = prob.covered_before, prob.total_weight
+    status = f"target already met: existing coverage {before / total:.2%} >= target {share:.2%}; nothing to do"
+    return make_selection(
         prob,
+        [],
+        bound=0.0,
+        optimal=True,
+        method="none",
+        status=status,
+        t0=t0,
+        reduced_shape=(0, 0),
+        model="target_coverage",
+        sites_lower_bound=0,
+    )
+
+
+def _target_engine(
+    prob: _Problem, needed: float, *, exact: bool, max_nodes: int, time_limit_s: float
+) -> tuple[Engine, list[int]]:
+    """Build an engine capped at the number of sites the plain greedy needs to reach ``needed``."""
+    red = _reduce(prob, enabled=True, weighted=True)
+    picks, _ = _lazy_greedy(red.a, red.w, red.shape[1], stop_at=needed)
+    engine = Engine(prob, len(picks), exact=exact, max_nodes=max_nodes, time_limit_s=time_limit_s, red=red)
+    return engine, picks
+
+
+def target_selection(engine: Engine, needed: float, share: float, t0: float, *, feasible: list[int]) -> SiteSelection:
+    """Search ``k`` between the proven lower bound and a feasible count, on ``engine``.
+
+    ``feasible`` are reduced columns known to reach ``needed`` (the greedy's);
+    the engine's cap must be at least their number.
+    """
+    hi, hi_sites = len(feasible), list(feasible)
+    lo = _lowest_possible(engine, needed, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        answer = engine.solve(mid, goal=needed)
+        if answer.lower >= needed:
+            hi, hi_sites = mid, answer.sites
+        elif answer.upper < needed:
+            lo = mid + 1
+        else:
+            break  # a limit stopped the probe: neither proven nor refuted
+        lo = max(lo, _lowest_possible(engine, needed, hi))
+    optimal = lo >= hi
+    goal = f"reach {share:.2%}"
+    if optimal:
+        status = f"optimal: {hi} new site(s) are the fewest that {goal}"
+    else:
+        status = (
+            f"not proven fewest: at least {lo} site(s) are needed to {goal}, {hi} found; "
+            f"{engine.stop_note() or 'no refinement step was left'}"
+        )
+    chosen = [int(c) for c in engine.red.cols[np.asarray(hi_sites, dtype=np.int64)]]
+    return make_selection(
+        engine.prob,
         chosen,
         bound=math.nan,
         optimal=optimal,
-        method="milp-highs",
+        method=engine.method(),
         status=status,
         t0=t0,
-        reduced_shape=red.shape,
+        reduced_shape=engine.reduced_shape,
         model="target_coverage",
-        sites_lower_bound=lower,
+        sites_lower_bound=min(lo, hi),
+        n_blocks=engine.n_blocks,
     )
+
+
+def _lowest_possible(engine: Engine, needed: float, hi: int) -> int:
+    """Smallest ``k`` whose proven upper bound reaches ``needed`` (a lower bound on the answer)."""
+    _, upper = engine.bounds(hi)
+    ok = np.flatnonzero(upper >= needed)
+    return int(ok[0]) if ok.size else hi
 
 
 def full_coverage(
@@ -191,7 +223,8 @@ def full_coverage(
     weights: npt.ArrayLike | None = None,
     *,
     already_covered: npt.ArrayLike | None = None,
-    time_limit_s: float = 60.0,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    max_nodes: int = DEFAULT_MAX_NODES,
 ) -> SiteSelection:
     """Find the fewest new sites that cover every demand unit some candidate can reach.
 
@@ -208,8 +241,9 @@ def full_coverage(
     weights : array-like, optional
         Weights for reporting only (every unit counts in the constraint, even
         with weight 0); default 1 per demand unit.
-    time_limit_s : float
-        Time limit for the solver.
+    time_limit_s, max_nodes
+        As in :func:`max_coverage`. The set cover splits into independent
+        blocks, each solved by HiGHS on its own.
 
     Returns
     -------
@@ -219,11 +253,12 @@ def full_coverage(
     t0 = time.perf_counter()
     prob = _problem(cover, weights, already_covered, weights_required=False)
     _check_total(prob.weights)
-    limit = _as_time_limit(time_limit_s)
-    return _full_coverage(prob, limit, t0, stacklevel=3)
+    return _full_coverage(prob, _as_time_limit(time_limit_s), t0, stacklevel=3, max_nodes=_as_nodes(max_nodes))
 
 
-def _full_coverage(prob: _Problem, limit: float, t0: float, *, stacklevel: int) -> SiteSelection:
+def _full_coverage(
+    prob: _Problem, limit: float, t0: float, *, stacklevel: int, max_nodes: int = DEFAULT_MAX_NODES
+) -> SiteSelection:
     _, unreachable, lost = _reach(prob)
     note = ""
     if unreachable.size:
@@ -231,18 +266,16 @@ def _full_coverage(prob: _Problem, limit: float, t0: float, *, stacklevel: int) 
             f"; {unreachable.size:,} demand unit(s) with weight {_fmt(lost)} are out of every candidate's "
             f"reach and stay uncovered (rows {_few(unreachable.tolist())})"
         )
-        warnings.warn(
+        warn(
             f"{unreachable.size:,} demand unit(s) (rows {_few(unreachable.tolist())}, weight {_fmt(lost)}) "
             "are farther than the service radius from every candidate and cannot be covered; they are "
             "left out of the set cover. Add candidate sites near them to cover them.",
-            CoverageWarning,
             stacklevel=stacklevel,
         )
     red = _reduce(prob, enabled=True, weighted=False)
-    n_rows, n_cols = red.shape
-    if n_rows == 0:
+    if red.shape[0] == 0:
         status = "nothing to do: every reachable demand unit is already covered" + note
-        return _selection(
+        return make_selection(
             prob,
             [],
             bound=0.0,
@@ -254,31 +287,27 @@ def _full_coverage(prob: _Problem, limit: float, t0: float, *, stacklevel: int) 
             model="full_coverage",
             sites_lower_bound=0,
         )
-    picks, _ = _lazy_greedy(red.a, red.w, n_cols, stop_at=math.fsum(red.w.tolist()))
-    picks = _prune(red, picks, math.fsum(red.w.tolist()))
-    model = _HighsModel(
-        cost=np.ones(n_cols),
-        matrix=sp.csc_array(red.a, dtype=np.float64),
-        row_lower=np.ones(n_rows),
-        row_upper=np.full(n_rows, highspy.kHighsInf),
-        n_integer=n_cols,
-        maximize=False,
-    )
-    start = np.zeros(n_cols)
-    start[np.asarray(picks, dtype=np.int64)] = 1.0
-    out = model.run(time_limit_s=limit, start=start)
-    sites = picks
-    if out.x is not None:
-        mip_sites = _sites_from_x(out.x, n_cols)
-        covered = _covered_mask(red.a, mip_sites, n_rows)
-        if len(mip_sites) < len(sites) and bool(covered.all()):
-            sites = mip_sites
-    lower, status = _fewest_sites_status(out, len(sites), limit, "cover every reachable demand unit")
-    optimal = lower == len(sites)
-    chosen = red.cols[np.asarray(sites, dtype=np.int64)].tolist()
-    return _selection(
+    deadline = t0 + limit
+    blocks = split_blocks(red)
+    chosen: list[int] = []
+    lower = 0
+    stopped = ""
+    for block in blocks:
+        sites, block_lower, why = _set_cover(block, deadline - time.perf_counter(), max_nodes)
+        chosen.extend(block.cols[np.asarray(sites, dtype=np.int64)].tolist())
+        lower += block_lower
+        stopped = stopped or why
+    optimal = lower == len(chosen)
+    goal = "cover every reachable demand unit"
+    if optimal:
+        status = f"optimal: {len(chosen)} new site(s) are the fewest that {goal}"
+    else:
+        status = f"not proven fewest: at least {lower} site(s) are needed to {goal}; {stopped}"
+    if len(blocks) > 1:
+        status += f" ({len(blocks):,} independent blocks)"
+    return make_selection(
         prob,
-        chosen,
+        red.cols[np.asarray(chosen, dtype=np.int64)].tolist(),
         bound=math.nan,
         optimal=optimal,
         method="milp-highs",
@@ -287,4 +316,41 @@ def _full_coverage(prob: _Problem, limit: float, t0: float, *, stacklevel: int) 
         reduced_shape=red.shape,
         model="full_coverage",
         sites_lower_bound=lower,
+        n_blocks=len(blocks),
     )
+
+
+def _set_cover(block: Any, time_left_s: float, max_nodes: int) -> tuple[list[int], int, str]:
+    """Fewest columns of one block covering all its rows: (sites, proven lower bound, why stopped)."""
+    n_rows, n_cols = block.shape
+    total = math.fsum(block.w.tolist())
+    picks, _ = _lazy_greedy(block.a, block.w, n_cols, stop_at=total)
+    picks = _prune(block, picks, total)
+    if len(picks) <= 1:
+        return picks, len(picks), ""
+    if time_left_s <= 0:
+        return picks, 1, "the safety time limit was reached (this part depends on machine speed)"
+    model = _HighsModel(
+        cost=np.ones(n_cols),
+        matrix=sp.csc_array(block.a, dtype=np.float64),
+        row_lower=np.ones(n_rows),
+        row_upper=np.full(n_rows, highspy.kHighsInf),
+        n_integer=n_cols,
+        maximize=False,
+    )
+    start = np.zeros(n_cols)
+    start[np.asarray(picks, dtype=np.int64)] = 1.0
+    out = model.run(time_limit_s=time_left_s, max_nodes=max_nodes, start=start)
+    sites = picks
+    if out.x is not None:
+        mip_sites = _sites_from_x(out.x, n_cols)
+        if len(mip_sites) < len(sites) and bool(_covered_mask(block.a, mip_sites, n_rows).all()):
+            sites = mip_sites
+    if out.optimal:
+        return sites, len(sites), ""
+    lower = max(1, math.ceil(out.bound - 1e-6) if math.isfinite(out.bound) else 1)
+    why = {
+        "nodes": f"the node limit (max_nodes={max_nodes:,}) was reached",
+        "time": "the safety time limit was reached (this part depends on machine speed)",
+    }.get(out.limit, f"HiGHS stopped ({out.status})")
+    return sites, min(lower, len(sites)), why

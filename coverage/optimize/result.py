@@ -78,6 +78,8 @@ class SiteSelection:
         ``already_covered``.
     sites_lower_bound : int or None
         Proven lower bound on the number of new sites (fewest-sites models).
+    n_blocks : int
+        Independent blocks the reduced problem fell apart into (0: not split).
     """
 
     sites: IntArray
@@ -97,6 +99,7 @@ class SiteSelection:
     model: str = "max_coverage"
     fixed_sites: IntArray = field(default_factory=_empty_int)
     sites_lower_bound: int | None = None
+    n_blocks: int = 0
 
     def __post_init__(self) -> None:
         for name in ("sites", "marginal_weight", "fixed_sites"):
@@ -172,7 +175,8 @@ class SiteSelection:
             (
                 "time",
                 f"{self.time_s:.2f} s; optimised {self.n_reduced_demand:,} demand x "
-                f"{self.n_reduced_candidates:,} candidates after reduction",
+                f"{self.n_reduced_candidates:,} candidates after reduction"
+                + (f", in {self.n_blocks:,} independent blocks" if self.n_blocks > 1 else ""),
             )
         )
         return rows
