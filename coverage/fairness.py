@@ -260,29 +260,28 @@ def coverage_by_community(
     parts = [overall.assign(group="all")]
     if group_col is not None:
         parts.append(frame)
-    rows = []
-    for (community, group), sub in pd.concat(parts).groupby(["community", "group"], sort=True):
-        pop = float(sub["population"].sum())
-        covered = float(sub.loc[sub["covered"], "population"].sum())
-        reach = np.isfinite(sub["distance_m"].to_numpy())
-        reach_pop = float(sub.loc[reach, "population"].sum())
-        mean_d = (
-            float((sub.loc[reach, "distance_m"] * sub.loc[reach, "population"]).sum() / reach_pop)
-            if reach_pop
-            else math.nan
-        )
-        rows.append(
+    both = pd.concat(parts, ignore_index=True)
+    pop = both["population"].to_numpy()
+    reach = np.isfinite(both["distance_m"].to_numpy())
+    both = both.assign(
+        covered_pop=np.where(both["covered"].to_numpy(), pop, 0.0),
+        reach_pop=np.where(reach, pop, 0.0),
+        walk=np.where(reach, both["distance_m"].to_numpy() * pop, 0.0),
+    )
+    sums = both.groupby(["community", "group"], sort=True)[["population", "covered_pop", "reach_pop", "walk"]].sum()
+    p, c, r, w = (sums[k].to_numpy() for k in ("population", "covered_pop", "reach_pop", "walk"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame(
             {
-                "community": community,
-                "group": group,
-                "population": pop,
-                "covered": covered,
-                "covered_share": covered / pop if pop else math.nan,
-                "mean_distance_m": mean_d,
-                "unreachable": pop - reach_pop,
+                "community": sums.index.get_level_values("community"),
+                "group": sums.index.get_level_values("group"),
+                "population": p,
+                "covered": c,
+                "covered_share": np.where(p > 0, c / np.where(p > 0, p, 1.0), np.nan),
+                "mean_distance_m": np.where(r > 0, w / np.where(r > 0, r, 1.0), np.nan),
+                "unreachable": p - r,
             }
         )
-    return pd.DataFrame(rows)
 
 
 def _unit_frame(

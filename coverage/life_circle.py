@@ -415,11 +415,14 @@ def _facility_table(
 
 def _tier_table(fac: pd.DataFrame, std: Standard, tiers: list[str], include_optional: bool) -> pd.DataFrame:
     rows = []
+    needs = {t: std.facilities_for(t, include_optional=include_optional)["key"].tolist() for t in tiers}
+    tier_names = {t: std.tier(t)["name_zh"] for t in tiers}
     for (level, area, group), sub in fac.groupby(["level", "area", "group"], sort=False):
         status_of = dict(zip(sub["facility"], sub["status"], strict=True))
         name_of = dict(zip(sub["facility"], sub["name_zh"], strict=True))
+        population = float(sub["population"].iloc[0])
         for tier in tiers:
-            need = std.facilities_for(tier, include_optional=include_optional)["key"].tolist()
+            need = needs[tier]
             failed = [k for k in need if status_of[k] == FAIL]
             no_data = [k for k in need if status_of[k] == NO_DATA]
             status = FAIL if failed else (NO_DATA if no_data else PASS)
@@ -429,8 +432,8 @@ def _tier_table(fac: pd.DataFrame, std: Standard, tiers: list[str], include_opti
                     "area": area,
                     "group": group,
                     "tier": tier,
-                    "name_zh": std.tier(tier)["name_zh"],
-                    "population": float(sub["population"].iloc[0]),
+                    "name_zh": tier_names[tier],
+                    "population": population,
                     "required": len(need),
                     "passed": sum(status_of[k] == PASS for k in need),
                     "failed": len(failed),

@@ -447,12 +447,14 @@ def _check(residents: pd.DataFrame, options: dict[str, Any], main: str) -> LifeC
     # Boolean flags carry no distance: write each facility's own threshold per group back into the table.
     thresholds = {mapping[key]: per_group for key, per_group in options["group_thresholds"].items() if key in mapping}
     fac = check.facilities.copy()
-    for i, row in fac.iterrows():
-        per_group = thresholds.get(str(row["facility"]))
-        if per_group is not None and row["threshold_from"] == "flags":
-            group = main if row["group"] == "all" else str(row["group"])
-            fac.at[i, "threshold_m"] = per_group.get(group, math.nan)
-            fac.at[i, "threshold_from"] = "service"
+    group_of_row = np.where(fac["group"] == "all", main, fac["group"].astype(str))
+    found = [
+        thresholds[f].get(g, math.nan) if f in thresholds else math.nan
+        for f, g in zip(fac["facility"].astype(str), group_of_row, strict=True)
+    ]
+    mask = (fac["threshold_from"] == "flags").to_numpy() & fac["facility"].isin(list(thresholds)).to_numpy()
+    fac["threshold_m"] = np.where(mask, np.asarray(found, dtype=np.float64), fac["threshold_m"].to_numpy())
+    fac["threshold_from"] = np.where(mask, "service", fac["threshold_from"].to_numpy())
     return dataclasses.replace(check, facilities=fac)
 
 
