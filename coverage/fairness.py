@@ -266,7 +266,7 @@ def coverage_by_community(
     both = both.assign(
         covered_pop=np.where(both["covered"].to_numpy(), pop, 0.0),
         reach_pop=np.where(reach, pop, 0.0),
-        walk=np.where(reach, both["distance_m"].to_numpy() * pop, 0.0),
+        walk=np.where(reach, both["distance_m"].to_numpy(), 0.0) * pop,
     )
     sums = both.groupby(["community", "group"], sort=True)[["population", "covered_pop", "reach_pop", "walk"]].sum()
     p, c, r, w = (sums[k].to_numpy() for k in ("population", "covered_pop", "reach_pop", "walk"))

@@ -174,3 +174,10 @@ def test_overlapping_groups_count_everyone_once():
     assert table.loc[("A", "all"), "population"] == pytest.approx(table.loc[("A", "residents"), "population"])
     with pytest.raises(CoverageInputError, match="not a group"):
         fairness(both, overall_group="children")
+
+
+def test_unreachable_units_with_no_people_are_fine():
+    units = _units()
+    units.loc[units.index[-1], "population"] = 0.0  # an unreachable unit without people: inf x 0 must not be NaN
+    table = coverage_by_community(units, covered_col="status")
+    assert table["mean_distance_m"].notna().sum() >= 2 and table["unreachable"].ge(0).all()

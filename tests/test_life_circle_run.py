@@ -259,3 +259,44 @@ def test_bad_capacity_values_name_the_rows(tmp_path: Path) -> None:
     halls.to_csv(tmp_path / "halls.csv", index=False)
     with pytest.raises(CoverageInputError, match=r"rows \[1, 2\]"):
         _run(path, steps=("network", "halls", "demand", "coverage", "life_circle"))
+
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "scenarios"
+
+
+@pytest.mark.parametrize("name", ["porto_alegre_life_circle.toml", "futian_life_circle.toml"])
+def test_shipped_life_circle_scenarios_validate(name: str, shared_data: Path) -> None:
+    sc = load_scenario(SCENARIOS / name, data_dir=shared_data)
+    lc = sc["life_circle"]
+    assert lc["enabled"] and lc["judge"] == "services" and lc["facilities"]["halls"]
+    assert sc["demand"]["elderly_share"] and sc["communities"]["file"] and sc["areas"]["file"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["porto_alegre_life_circle.toml", "futian_life_circle.toml"])
+def test_shipped_life_circle_scenarios_run(name: str, shared_data: Path) -> None:
+    sc = load_scenario(SCENARIOS / name, data_dir=shared_data)
+    run = _run_loaded(sc)
+    lc = run.life_circle
+    assert lc is not None and lc.check is not None and run.coverage is not None
+    # Every resident is in a stand-in community and sub-district.
+    assert "(outside the areas)" not in set(lc.check.tiers["area"])
+    whole = lc.check.facilities.query("level == 'all' and group == 'all' and threshold_from == 'service'")
+    units = run.coverage.units
+    main = units[units["group"] == "residents"]
+    halls = whole[whole["facility"] == lc.options["mapping"]["halls"]].iloc[0]
+    assert halls["population_within"] == pytest.approx(main.loc[main["status"] == "covered", "population"].sum())
+    if "planner" in sc.name:
+        assert lc.check.standard.code == "PLANNER-RULE-POA" and not lc.check.facilities["verified"].any()
+        cap = lc.capacity.set_index("facility")
+        assert set(cap.index) == {"halls", "school"}
+        assert (cap["served"] + cap["over_capacity"] + cap["out_of_reach"]).to_numpy() == pytest.approx(
+            main["population"].sum())
+        loads = lc.loads[lc.loads["facility"] == "halls"]
+        assert loads["capacity_residents"].sum() == pytest.approx(4000 * run.halls["healthcare"].astype(float).sum())
+
+
+def _run_loaded(sc):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        return run_scenario(sc, steps=("network", "halls", "demand", "coverage", "services", "life_circle"))
