@@ -55,6 +55,19 @@ def test_equal_to_networkx_min_cost_max_flow(seed):
     assert np.allclose(got.flows["residents"], np.round(got.flows["residents"]), atol=1e-6)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_never_full_halls_and_long_augmenting_paths_match_networkx(seed):
+    """Halls whose capacity covers everyone in reach (fixed to the nearest first) next to binding ones, more halls."""
+    pairs, pop, cap = _instance(100 + seed, n_units=40, n_halls=12, density=0.35)
+    rng = np.random.default_rng(seed)
+    cap = np.where(rng.random(cap.size) < 0.4, cap * 6, cap)  # some halls can never be full
+    got = allocate_capacity(pairs, pop, cap)
+    served, cost = _networkx(pairs, pop, cap)
+    assert got.served == pytest.approx(served, abs=1e-6)
+    assert got.total_distance_m == pytest.approx(cost, rel=1e-9, abs=1e-4)
+    assert np.all(got.halls["load"] <= cap + 1e-6)
+
+
 def test_greedy_nearest_would_strand_residents():
     """Unit 0 can use hall 0 or 1, unit 1 only hall 0. Nearest-first sends unit 0 to hall 0 and strands unit 1."""
     pairs = as_pairs([0, 0, 1], [0, 1, 0], [50.0, 400.0, 100.0], n_demand=2, n_supply=2)
