@@ -176,21 +176,33 @@ def _brute(frame: pd.DataFrame, keys: list[str], target: float) -> dict[tuple[st
     return out
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.floats(0, 1000),
-            st.sampled_from(["A", "B", "C"]),
-            st.sampled_from(["S1", "S2"]),
-            st.lists(st.one_of(st.floats(0, 1200), st.just(math.inf)), min_size=5, max_size=5),
-        ),
-        min_size=1,
-        max_size=25,
+_ROWS = st.lists(
+    st.tuples(
+        st.floats(0, 1000),
+        st.sampled_from(["A", "B", "C"]),
+        st.sampled_from(["S1", "S2"]),
+        st.lists(st.one_of(st.floats(0, 1200), st.just(math.inf)), min_size=5, max_size=5),
     ),
-    st.sampled_from([1.0, 0.8, 0.5]),
+    min_size=1,
+    max_size=25,
 )
-@settings(max_examples=25)
+_TARGETS = st.sampled_from([1.0, 0.8, 0.5])
+
+
+@given(_ROWS, _TARGETS)
+@settings(max_examples=8)
 def test_shares_and_statuses_match_brute_force(rows, target):
+    _check_against_brute_force(rows, target)
+
+
+@pytest.mark.slow
+@given(_ROWS, _TARGETS)
+@settings(max_examples=80)
+def test_shares_and_statuses_match_brute_force_many(rows, target):
+    _check_against_brute_force(rows, target)
+
+
+def _check_against_brute_force(rows, target):
     frame = pd.DataFrame(
         {
             "population": [r[0] for r in rows],

@@ -221,10 +221,25 @@ BAD = [
 ]
 
 
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One small district written once; each bad case writes its own scenario file beside it."""
+    folder = tmp_path_factory.mktemp("bad")
+    path = write_scenario(folder, halls=HALLS)
+    (folder / "s.toml").write_text("", encoding="utf-8")
+    return path
+
+
+def _variant(base: Path, name: str, extra: str, halls_keys: str = "") -> Path:
+    text = base.read_text(encoding="utf-8").replace('label = "test halls"\n', 'label = "test halls"\n' + halls_keys)
+    path = base.parent / f"{name}.toml"
+    path.write_text(text + "\n" + extra, encoding="utf-8")
+    return path
+
+
 @pytest.mark.parametrize(("extra", "match"), BAD)
-def test_bad_life_circle_sections(tmp_path: Path, extra: str, match: str | None) -> None:
-    path = write_scenario(tmp_path, halls=HALLS, extra="\n" + extra)
-    (tmp_path / "s.toml").write_text("", encoding="utf-8")
+def test_bad_life_circle_sections(plain: Path, extra: str, match: str | None) -> None:
+    path = _variant(plain, f"lc{BAD.index((extra, match))}", extra)
     if match is None:
         assert load_scenario(path)["life_circle"]["enabled"] is False
         return
@@ -232,22 +247,20 @@ def test_bad_life_circle_sections(tmp_path: Path, extra: str, match: str | None)
         load_scenario(path)
 
 
-@pytest.mark.parametrize(
-    ("halls_keys", "extra", "match"),
-    [
-        ('visits_per_resident = 0.1\n', "", "needs capacity_col"),
-        ('capacity_col = "capacity"\n', "[life_circle]\nenabled = false\n", "turns off"),
-        ('capacity_col = "capacity"\nvisits_per_resident = -1\n', "", "give a number > 0"),
-        ("", '[[services]]\nkey = "kindergarten"\nfile = "halls.csv"\nvisits_per_resident = 0.2\n',
-         "needs capacity_col"),
-        ("", '[[services]]\nkey = "kindergarten"\nfile = "halls.csv"\n[life_circle]\njudge = "services"\n',
-         "has no radius_m or minutes"),
-    ],
-)
-def test_bad_capacity_keys(tmp_path: Path, halls_keys: str, extra: str, match: str) -> None:
-    path = write_scenario(tmp_path, halls=HALLS, extra="\n" + extra)
-    text = path.read_text(encoding="utf-8").replace('label = "test halls"\n', 'label = "test halls"\n' + halls_keys)
-    path.write_text(text, encoding="utf-8")
+CAPACITY_BAD = [
+    ('visits_per_resident = 0.1\n', "", "needs capacity_col"),
+    ('capacity_col = "capacity"\n', "[life_circle]\nenabled = false\n", "turns off"),
+    ('capacity_col = "capacity"\nvisits_per_resident = -1\n', "", "give a number > 0"),
+    ("", '[[services]]\nkey = "kindergarten"\nfile = "halls.csv"\nvisits_per_resident = 0.2\n',
+     "needs capacity_col"),
+    ("", '[[services]]\nkey = "kindergarten"\nfile = "halls.csv"\n[life_circle]\njudge = "services"\n',
+     "has no radius_m or minutes"),
+]
+
+
+@pytest.mark.parametrize(("halls_keys", "extra", "match"), CAPACITY_BAD)
+def test_bad_capacity_keys(plain: Path, halls_keys: str, extra: str, match: str) -> None:
+    path = _variant(plain, f"cap{CAPACITY_BAD.index((halls_keys, extra, match))}", extra, halls_keys)
     with pytest.raises(CoverageInputError, match=match):
         load_scenario(path)
 
