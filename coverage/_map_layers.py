@@ -156,19 +156,10 @@ def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str], name
         out.append(layer(L[key], "shapes", features(shown.to_numpy()), show=True, style=style, interactive=False))
     names = edge_names(net, names)
     if names is not None and major.any():
-        frame = gpd.GeoDataFrame(
-            {"name": [display(n, 40) for n in names[major]]}, geometry=list(net.edge_geometry[major]), crs=net.crs
-        )
-        frame = frame[frame["name"] != ""]
-        if len(frame):
-            merged = frame.dissolve(by="name", sort=True)
-            longest = merged.geometry.length >= 300.0
-            merged = merged[longest]
-            pts = gpd.GeoSeries(
-                shapely.line_interpolate_point(merged.geometry.to_numpy(), 0.5, normalized=True), crs=net.crs
-            )
+        labels, pts = road_labels(net, names)
+        if len(labels):
             shown = to_display(pts, shift)
-            props = [{"label": n} for n in merged.index]
+            props = [{"label": n} for n in labels]
             out.append(
                 layer(
                     None,
@@ -181,6 +172,22 @@ def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str], name
                 )
             )
     return out
+
+
+def road_labels(net: WalkNetwork, names: np.ndarray, *, min_length_m: float = 300.0) -> tuple[list[str], Any]:
+    """Return the names of the major roads at least ``min_length_m`` long and a point midway along each."""
+    hw = np.asarray([str(h) for h in net.edge_highway], dtype=object)
+    major = np.isin(hw, list(MAJOR_HIGHWAYS))
+    frame = gpd.GeoDataFrame(
+        {"name": [display(n, 40) for n in names[major]]}, geometry=list(net.edge_geometry[major]), crs=net.crs
+    )
+    frame = frame[frame["name"] != ""]
+    if not len(frame):
+        return [], gpd.GeoSeries([], crs=net.crs)
+    merged = frame.dissolve(by="name", sort=True)
+    merged = merged[merged.geometry.length >= min_length_m]
+    pts = gpd.GeoSeries(shapely.line_interpolate_point(merged.geometry.to_numpy(), 0.5, normalized=True), crs=net.crs)
+    return [str(n) for n in merged.index], pts
 
 
 def analysis_extent(net: WalkNetwork, boundary: gpd.GeoDataFrame | None) -> Any:

@@ -130,6 +130,7 @@ def write_documents(result: RunResult, out: Path, *, lang: str, names: Any = Non
         stand_in=stand_in,
         lang=lang,
         paper=str(sc["map"].get("paper", "A3")),
+        street_names=names,
     )
     written = save_static_map(fig, out)
     net = result.network

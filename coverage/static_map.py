@@ -149,6 +149,7 @@ def draw_static_map(
     paper: str = "A3",
     cell_m: float = 100.0,
     date: dt.date | None = None,
+    street_names: Any = None,
 ) -> Figure:
     """Draw the printable map on one landscape sheet; see the module notes.
 
@@ -172,6 +173,8 @@ def draw_static_map(
         Side of the population cells.
     date : datetime.date, optional
         Printed as the date the map was made (default: today).
+    street_names : array of str, optional
+        Name of each edge of ``net``: the major roads are labelled.
 
     Returns
     -------
@@ -211,6 +214,23 @@ def draw_static_map(
         _lines(ax, net.edge_geometry[major], colors=COLORS["major"], linewidths=1.4, zorder=1)
         minx, miny, maxx, maxy = shapely.total_bounds(net.edge_geometry)
         handles: list[Any] = [Line2D([], [], color=COLORS["major"], lw=1.4, label=L["streets"])]
+        if street_names is not None:
+            from ._map_layers import road_labels
+
+            names, points = road_labels(net, np.asarray(street_names, dtype=object))
+            for name, pt in zip(names, points, strict=True):
+                ax.text(
+                    pt.x,
+                    pt.y,
+                    name,
+                    fontsize=6.5,
+                    color="#495057",
+                    ha="center",
+                    va="center",
+                    zorder=7,
+                    parse_math=False,
+                    clip_on=True,
+                )
         hull = shapely.convex_hull(shapely.multilinestrings(list(net.edge_geometry)))
         if areas is not None and len(areas):
             _draw_areas(ax, areas, area_name_col, hull, net.crs)
