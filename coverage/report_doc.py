@@ -29,7 +29,7 @@ __all__ = ["Block", "ReportDoc", "build_report", "curve_chart"]
 
 TEXT = {
     "zh": {
-        "measured": "测量了什么",
+        "measured": "分析方法与范围",
         "measured_p": (
             "本报告按真实步行路网计算居民到{halls}的步行距离：沿{network_km} 公里可步行道路，"
             "{radius} 米以内即视为“覆盖”。居民共 {total} 人。{source}"
