@@ -109,7 +109,7 @@ def test_report_opens_and_prints(futian_run, output_dir: Path) -> None:
     assert '<html lang="zh-CN">' in html and "<script" not in html
     assert html.count("data:image/png;base64,") == 2  # the map and the coverage curve
     order = [
-        "测量了什么",
+        "分析方法与范围",
         "主要结论",
         "直线圆与步行范围",
         "各片区覆盖情况",
@@ -143,7 +143,7 @@ def test_report_in_english_and_word(futian_run, tmp_path: Path) -> None:
     assert '<html lang="en">' in html and "What was measured" in html and "GCJ-02" in html
     word = docx.Document(futian_run.out / "report.docx")
     headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[1:4] == ["测量了什么", "主要结论", "直线圆与步行范围"]
+    assert headings[1:4] == ["分析方法与范围", "主要结论", "直线圆与步行范围"]
     assert len(word.tables) >= 4 and len(word.inline_shapes) == 2
     assert write_docx(doc, tmp_path / "en.docx").stat().st_size > 10_000
 

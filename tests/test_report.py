@@ -66,7 +66,7 @@ def test_report_blocks_tell_the_story_in_order_and_escape_text(tmp_path: Path) -
         date=dt.date(2026, 1, 2),
     )
     heads = [b.text for b in doc.blocks if b.kind == "h2"]
-    assert heads[:3] == ["测量了什么", "主要结论", "直线圆与步行范围"] and heads[-1] == "说明与局限"
+    assert heads[:3] == ["分析方法与范围", "主要结论", "直线圆与步行范围"] and heads[-1] == "说明与局限"
     html = report_html(doc)
     assert "<script>alert" not in html and "{{7*7}}" not in html and "&lt;script&gt;" in html
     assert "&#123;&#123;7*7&#125;&#125;" in html
