@@ -13,10 +13,10 @@ from pathlib import Path
 from ._errors import CoverageInputError, CoverageWarning
 
 STEPS = {
-    "run": ("network", "halls", "service_areas", "demand", "coverage", "services", "plan"),
+    "run": ("network", "halls", "service_areas", "demand", "coverage", "services", "life_circle", "plan"),
     "areas": ("network", "halls", "service_areas"),
-    "coverage": ("network", "halls", "service_areas", "demand", "coverage", "services"),
-    "plan": ("network", "halls", "service_areas", "demand", "coverage", "services", "plan"),
+    "coverage": ("network", "halls", "service_areas", "demand", "coverage", "services", "life_circle"),
+    "plan": ("network", "halls", "service_areas", "demand", "coverage", "services", "life_circle", "plan"),
 }
 
 HELP = {

@@ -40,11 +40,17 @@ import numpy as np
 import pandas as pd
 
 from ._errors import CoverageInputError, CoverageWarning
-from ._life_capacity import CAPACITY_COLUMNS, LOAD_COLUMNS, Facility, capacity_tables
+from ._life_parts import (
+    CAPACITY_COLUMNS,
+    LOAD_COLUMNS,
+    Facility,
+    area_names,
+    backup_rows,
+    capacity_tables,
+    fairness_rows,
+)
 from ._validate import as_count
 from .assess import CoverageResult
-from .backup import backup_from_counts
-from .fairness import fairness
 from .life_circle import LifeCircleCheck, check_life_circle
 from .life_circle_options import HALLS_KEY
 from .network import WalkNetwork
@@ -142,6 +148,41 @@ class LifeCircleResult:
         wide.columns = ["_".join(map(str, col)) for col in wide.columns]
         order = [f"{m}_{w}" for m in ("gini", "palma", "theil") for w in ("before", "after") if f"{m}_{w}" in wide]
         return wide[order].reset_index()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the step by its output name (CSV, GeoPackage and workbook layers of a run).
+
+        ``life_circle_checklist_<level>`` (one row per area, one column per
+        tier: 达标 / 未达标 / 无数据; ``_after`` when the plan changed it),
+        ``life_circle_tiers`` and ``life_circle_facilities`` (long, with a
+        ``when`` column), ``capacity_summary``, ``hall_loads``,
+        ``backup_coverage``, ``fairness``, ``fairness_before_after`` (the
+        halls) and ``coverage_by_community_and_service``.
+        """
+        out: dict[str, pd.DataFrame] = {}
+        checks = [("before", self.check), ("after", self.check_after)]
+        for when, check in checks:
+            if check is None:
+                continue
+            for level in ("subdistrict", "community"):
+                if (check.tiers["level"] == level).any():
+                    suffix = "" if when == "before" else "_after"
+                    out[f"life_circle_checklist_{level}{suffix}"] = check.checklist(level)
+        present = [(w, c) for w, c in checks if c is not None]
+        if present:
+            out["life_circle_tiers"] = pd.concat([c.tiers.assign(when=w) for w, c in present], ignore_index=True)
+            out["life_circle_facilities"] = pd.concat(
+                [c.facilities.assign(when=w, standard=c.standard.code) for w, c in present], ignore_index=True
+            )
+        if len(self.capacity):
+            out["capacity_summary"] = self.capacity
+            out["hall_loads"] = self.loads
+        out["backup_coverage"] = self.backup
+        out["fairness"] = self.fairness
+        if (self.fairness["facility"] == HALLS_KEY).any():
+            out["fairness_before_after"] = self.fairness_table(HALLS_KEY)
+        out["coverage_by_community_and_service"] = self.communities
+        return out
 
     def headline(self) -> str:
         """Return a few lines: the checklist summary, capacity and backup of each facility, and fairness."""
@@ -242,7 +283,7 @@ def assess_life_circle(
     std = load_standard(standard) if isinstance(standard, str) else standard
     mapping = _mapping(facs, std, facilities)
     residents = _residents(units, facs)
-    area_level, area_names = _area_names(units)
+    area_level, names = area_names(units)
     capacity_rows, load_rows = [], []
     for key, column in (capacity or {}).items():
         fac = _find(facs, key)
@@ -252,8 +293,8 @@ def assess_life_circle(
         load_rows.append(loads)
         for col, values in extra.items():
             residents[col] = values
-    backup = pd.concat([_backup(f, units, "before", min_sites) for f in facs], ignore_index=True)
-    fair, comm = zip(*(_fairness(f, units, area_names, main, "before") for f in facs), strict=True)
+    backup = pd.concat([backup_rows(f, units, "before", min_sites) for f in facs], ignore_index=True)
+    fair, comm = zip(*(fairness_rows(f, units, names, main, "before") for f in facs), strict=True)
     options = {
         "standard": std, "tiers": tiers, "target_share": target_share, "include_optional": include_optional,
         "thresholds_m": dict(thresholds_m or {}), "judge": judge, "mapping": mapping, "min_sites": min_sites,
@@ -311,9 +352,9 @@ def life_circle_after(before: LifeCircleResult, after: CoverageResult) -> LifeCi
         if level in res.columns:
             units[level if level == "community" else "area"] = res[level].to_numpy()
     fac = _halls_facility(after, None, str(before.options["halls_name"]))
-    _, area_names = _area_names(units)
-    fair, comm = _fairness(fac, units, area_names, before.main_group, "after")
-    backup = _backup(fac, units, "after", int(before.options["min_sites"]))
+    _, names = area_names(units)
+    fair, comm = fairness_rows(fac, units, names, before.main_group, "after")
+    backup = backup_rows(fac, units, "after", int(before.options["min_sites"]))
     check_after = None
     mapping = before.options["mapping"]
     if before.check is not None and HALLS_KEY in mapping:
@@ -413,14 +454,6 @@ def _residents(units: pd.DataFrame, facs: list[Facility]) -> pd.DataFrame:
     return out
 
 
-def _area_names(units: pd.DataFrame) -> tuple[str, np.ndarray]:
-    for level, col in (("community", "community"), ("subdistrict", "area")):
-        if col in units.columns:
-            names = units[col].to_numpy(dtype=object)
-            return level, np.array(["(outside the areas)" if pd.isna(v) else str(v) for v in names], dtype=object)
-    return "all", np.full(len(units), "(all)", dtype=object)
-
-
 def _check(residents: pd.DataFrame, options: dict[str, Any], main: str) -> LifeCircleCheck:
     """Run the standard's check on the residents frame (columns ``<facility>_m`` / ``<facility>_covered``)."""
     mapping: dict[str, str] = options["mapping"]
@@ -456,44 +489,3 @@ def _check(residents: pd.DataFrame, options: dict[str, Any], main: str) -> LifeC
     fac["threshold_m"] = np.where(mask, np.asarray(found, dtype=np.float64), fac["threshold_m"].to_numpy())
     fac["threshold_from"] = np.where(mask, "service", fac["threshold_from"].to_numpy())
     return dataclasses.replace(check, facilities=fac)
-
-
-def _backup(fac: Facility, units: pd.DataFrame, when: str, min_sites: int) -> pd.DataFrame:
-    group = units["group"].astype(str).to_numpy()
-    pop = units["population"].to_numpy(dtype=np.float64)
-    rows = []
-    for g in sorted(set(group)):
-        sel = group == g
-        b = backup_from_counts(fac.within[sel], pop[sel], min_sites=min_sites)
-        rows.append(
-            {
-                "facility": fac.key, "name": fac.name, "when": when, "group": g, "population": b.total,
-                "covered": b.covered, "backup": b.backup,
-                "covered_share": b.covered / b.total if b.total else math.nan,
-                "backup_share": b.backup / b.total if b.total else math.nan,
-                "min_sites": min_sites,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _fairness(
-    fac: Facility, units: pd.DataFrame, area_names: np.ndarray, main: str, when: str
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame = pd.DataFrame(
-        {
-            "population": units["population"].to_numpy(dtype=np.float64),
-            "group": units["group"].astype(str).to_numpy(),
-            "community": area_names,
-            "covered": fac.covered,
-            "distance_m": fac.distance_m,
-        }
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoverageWarning)  # unreachable residents: reported by the coverage step
-        res = fairness(
-            frame, covered_col="covered", community_col="community", group_col="group",
-            overall_group=main if frame["group"].nunique() > 1 else None,
-        )
-    tag = {"facility": fac.key, "name": fac.name, "when": when}
-    return res.indices.assign(**tag), res.communities.assign(**tag)

@@ -24,6 +24,7 @@ from ._text import md_text
 from .assess import HEADLINE_COLUMNS
 
 if TYPE_CHECKING:
+    from .life_circle_run import LifeCircleResult
     from .pipeline import RunResult
     from .scenario import Scenario
 
@@ -52,6 +53,8 @@ def run_layers(result: RunResult) -> dict[str, Any]:
         layers["services_met"] = services.met
     if result.plan is not None:
         layers.update(io.plan_layers(result.plan))
+    if result.life_circle is not None:
+        layers.update(result.life_circle.tables())
     return layers
 
 
@@ -230,6 +233,8 @@ def summary_markdown(result: RunResult) -> str:
         lines += [md_table(io.table_for_people(plan.sites, "proposed_sites")), ""]
         if len(plan.curve):
             lines += ["### Coverage curve", "", md_table(plan.curve.drop(columns=["sites"], errors="ignore")), ""]
+    if result.life_circle is not None:
+        lines += life_circle_markdown(result.life_circle)
     if result.warnings:
         lines += ["## Warnings", ""] + [f"- {md_text(w, None)}" for w in result.warnings] + [""]
     if result.timings:
@@ -237,6 +242,25 @@ def summary_markdown(result: RunResult) -> str:
         lines += ["## Step times", "", md_table(steps), ""]
     lines += ["Map data © OpenStreetMap contributors (ODbL).", ""]
     return "\n".join(lines)
+
+
+def life_circle_markdown(life: LifeCircleResult) -> list[str]:
+    """Return the life-circle lines of the summary: checklists, hall loads, fairness before/after."""
+    lines = ["## Life circle (生活圈)", ""] + [md_text(line, None) + "  " for line in life.headline().splitlines()]
+    tables = life.tables()
+    for name, title in (
+        ("life_circle_checklist_subdistrict", "Checklist by sub-district (达标 / 未达标 / 无数据)"),
+        ("life_circle_checklist_community", "Checklist by community"),
+        ("life_circle_checklist_community_after", "Checklist by community after the proposed sites"),
+    ):
+        if name in tables:
+            lines += ["", f"### {title}", "", md_table(tables[name])]
+    if len(life.loads):
+        loads = life.loads.sort_values(["load_share", "population_within"], ascending=False).head(20)
+        lines += ["", "### Busiest sites (load against capacity)", "", md_table(loads)]
+    if "fairness_before_after" in tables:
+        lines += ["", "### Fairness of the halls, before and after", "", md_table(tables["fairness_before_after"])]
+    return [*lines, ""]
 
 
 def md_table(frame: pd.DataFrame) -> str:

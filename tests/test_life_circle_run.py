@@ -313,3 +313,23 @@ def _run_loaded(sc):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoverageWarning)
         return run_scenario(sc, steps=("network", "halls", "demand", "coverage", "services", "life_circle"))
+
+
+def test_tables_reach_the_run_outputs(run: RunResult, tmp_path: Path) -> None:
+    from coverage import io
+    from coverage.report import run_layers, summary_markdown
+
+    lc = run.life_circle
+    assert lc is not None
+    tables = lc.tables()
+    assert {"life_circle_checklist_community", "life_circle_checklist_subdistrict", "life_circle_tiers",
+            "hall_loads", "capacity_summary", "backup_coverage", "fairness", "fairness_before_after",
+            "life_circle_checklist_community_after"} <= set(tables)
+    assert set(tables["life_circle_tiers"]["when"]) == {"before", "after"}
+    layers = run_layers(run)
+    assert set(tables) <= set(layers)
+    written = io.write_csvs({k: layers[k] for k in tables}, tmp_path)
+    back = pd.read_csv(written["life_circle_checklist_community"], encoding="utf-8-sig")
+    assert set(back["5min"]) <= {PASS, FAIL, "无数据"}
+    text = summary_markdown(run)
+    assert "## Life circle" in text and "Fairness of the halls, before and after" in text and "社区1" in text

@@ -1,4 +1,4 @@
-"""Capacity of one facility in the life-circle step: hall loads, residents over capacity, 2SFCA.
+"""Parts of the life-circle step, per facility: capacity (loads, over capacity, 2SFCA), backup, fairness.
 
 The frame-layer wrapper around :func:`coverage.capacity.allocate_capacity`
 and :func:`coverage.accessibility.two_step_fca`: the sites within the
@@ -25,11 +25,15 @@ from ._reach import reach_from_sites
 from ._types import BoolArray, FloatArray, IntArray
 from .accessibility import two_step_fca
 from .assess import CoverageResult
+from .backup import backup_from_counts
 from .capacity import allocate_capacity
+from .fairness import fairness
 from .network import WalkNetwork
 from .sites import snap_sites
 
-__all__ = ["CAPACITY_COLUMNS", "LOAD_COLUMNS", "Facility", "capacity_tables"]
+__all__ = [
+    "CAPACITY_COLUMNS", "LOAD_COLUMNS", "Facility", "area_names", "backup_rows", "capacity_tables", "fairness_rows",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,3 +156,52 @@ def _pairs(net: WalkNetwork, cov: CoverageResult, fac: Facility, limit: float) -
         reach.pair_site[keep], reach.pair_unit[keep], reach.pair_distance[keep],
         n_halls=len(sites), n_units=len(cov.units),
     )
+
+
+def area_names(units: pd.DataFrame) -> tuple[str, np.ndarray]:
+    for level, col in (("community", "community"), ("subdistrict", "area")):
+        if col in units.columns:
+            names = units[col].to_numpy(dtype=object)
+            return level, np.array(["(outside the areas)" if pd.isna(v) else str(v) for v in names], dtype=object)
+    return "all", np.full(len(units), "(all)", dtype=object)
+
+
+def backup_rows(fac: Facility, units: pd.DataFrame, when: str, min_sites: int) -> pd.DataFrame:
+    group = units["group"].astype(str).to_numpy()
+    pop = units["population"].to_numpy(dtype=np.float64)
+    rows = []
+    for g in sorted(set(group)):
+        sel = group == g
+        b = backup_from_counts(fac.within[sel], pop[sel], min_sites=min_sites)
+        rows.append(
+            {
+                "facility": fac.key, "name": fac.name, "when": when, "group": g, "population": b.total,
+                "covered": b.covered, "backup": b.backup,
+                "covered_share": b.covered / b.total if b.total else math.nan,
+                "backup_share": b.backup / b.total if b.total else math.nan,
+                "min_sites": min_sites,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fairness_rows(
+    fac: Facility, units: pd.DataFrame, area_names: np.ndarray, main: str, when: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = pd.DataFrame(
+        {
+            "population": units["population"].to_numpy(dtype=np.float64),
+            "group": units["group"].astype(str).to_numpy(),
+            "community": area_names,
+            "covered": fac.covered,
+            "distance_m": fac.distance_m,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)  # unreachable residents: reported by the coverage step
+        res = fairness(
+            frame, covered_col="covered", community_col="community", group_col="group",
+            overall_group=main if frame["group"].nunique() > 1 else None,
+        )
+    tag = {"facility": fac.key, "name": fac.name, "when": when}
+    return res.indices.assign(**tag), res.communities.assign(**tag)
