@@ -130,19 +130,45 @@ class LifeCircleCheck:
         head = "<br>".join(escape(line) for line in self.headline().splitlines())
         return f"<p>{head}</p>{table}"
 
-    def checklist(self, level: str = "community") -> pd.DataFrame:
+    def checklist(self, level: str = "community", group: str = "all") -> pd.DataFrame:
         """Return a wide checklist: one row per area, one column per tier, 达标 / 未达标 / 无数据.
 
         Parameters
         ----------
         level : {"community", "subdistrict", "all"}
             Which areas to list.
+        group : str, default "all"
+            Whose checklist: everyone, or one demand group (e.g. ``elderly``).
         """
-        rows = self.tiers[(self.tiers["level"] == level) & (self.tiers["group"] == "all")]
-        if rows.empty:
-            raise CoverageInputError(f"no rows at level {level!r}; levels present: {sorted(set(self.tiers['level']))}.")
+        rows = self._rows(self.tiers, level, group)
         wide = rows.pivot(index="area", columns="tier", values="status")
         return wide[[t for t in self.standard.tier_keys if t in wide.columns]].reset_index()
+
+    def shares(self, level: str = "community", group: str = "all") -> pd.DataFrame:
+        """Return the share of residents within reach: one row per area, one column per assessed facility type.
+
+        Parameters
+        ----------
+        level : {"community", "subdistrict", "all"}
+            Which areas to list.
+        group : str, default "all"
+            Everyone, or one demand group.
+        """
+        rows = self._rows(self.facilities, level, group)
+        rows = rows[rows["threshold_from"] != "no data"]
+        wide = rows.pivot(index="area", columns="facility", values="share")
+        population = rows.groupby("area")["population"].first()
+        keys = [k for k in self.standard.facilities["key"] if k in wide.columns]
+        return wide[keys].assign(population=population).reset_index()[["area", "population", *keys]]
+
+    def _rows(self, table: pd.DataFrame, level: str, group: str) -> pd.DataFrame:
+        rows = table[(table["level"] == level) & (table["group"] == group)]
+        if rows.empty:
+            raise CoverageInputError(
+                f"no rows at level {level!r} for group {group!r}; levels: {sorted(set(table['level']))}, "
+                f"groups: {sorted(set(table['group']))}."
+            )
+        return rows
 
 
 def check_life_circle(

@@ -150,10 +150,13 @@ class LifeCircleResult:
         return wide[order].reset_index()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the step by its output name (CSV, GeoPackage and workbook layers of a run).
+        """Every table of the step by output name (CSV, GeoPackage and workbook layers of a run).
 
         ``life_circle_checklist_<level>`` (one row per area, one column per
-        tier: 达标 / 未达标 / 无数据; ``_after`` when the plan changed it),
+        tier: 达标 / 未达标 / 无数据; ``_<group>`` for groups other than the
+        main one, e.g. the elderly at their own speed; ``_after`` when the plan
+        changed it), ``life_circle_shares_<level>`` (share of residents within
+        reach per area, group and facility type),
         ``life_circle_tiers`` and ``life_circle_facilities`` (long, with a
         ``when`` column), ``capacity_summary``, ``hall_loads``,
         ``backup_coverage``, ``fairness``, ``fairness_before_after`` (the
@@ -164,10 +167,17 @@ class LifeCircleResult:
         for when, check in checks:
             if check is None:
                 continue
+            others = sorted(set(check.tiers["group"]) - {"all", self.main_group})
             for level in ("subdistrict", "community"):
-                if (check.tiers["level"] == level).any():
-                    suffix = "" if when == "before" else "_after"
-                    out[f"life_circle_checklist_{level}{suffix}"] = check.checklist(level)
+                if not (check.tiers["level"] == level).any():
+                    continue
+                suffix = "" if when == "before" else "_after"
+                out[f"life_circle_checklist_{level}{suffix}"] = check.checklist(level)
+                for group in others:
+                    out[f"life_circle_checklist_{level}_{group}{suffix}"] = check.checklist(level, group)
+                if when == "before":
+                    shares = [check.shares(level, g).assign(group=g) for g in ["all", *others]]
+                    out[f"life_circle_shares_{level}"] = pd.concat(shares, ignore_index=True)
         present = [(w, c) for w, c in checks if c is not None]
         if present:
             out["life_circle_tiers"] = pd.concat([c.tiers.assign(when=w) for w, c in present], ignore_index=True)
@@ -181,8 +191,7 @@ class LifeCircleResult:
         out["fairness"] = self.fairness
         if (self.fairness["facility"] == HALLS_KEY).any():
             out["fairness_before_after"] = self.fairness_table(HALLS_KEY)
-        out["coverage_by_community_and_service"] = self.communities
-        return out
+        return {**out, "coverage_by_community_and_service": self.communities}
 
     def headline(self) -> str:
         """Return a few lines: the checklist summary, capacity and backup of each facility, and fairness."""

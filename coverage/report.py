@@ -252,6 +252,8 @@ def life_circle_markdown(life: LifeCircleResult) -> list[str]:
         ("life_circle_checklist_subdistrict", "Checklist by sub-district (达标 / 未达标 / 无数据)"),
         ("life_circle_checklist_community", "Checklist by community"),
         ("life_circle_checklist_community_after", "Checklist by community after the proposed sites"),
+        *((n, f"Checklist by sub-district, {n.rsplit('_', 1)[-1]} at their own walking speed") for n in tables
+          if n.startswith("life_circle_checklist_subdistrict_") and not n.endswith("_after")),
     ):
         if name in tables:
             lines += ["", f"### {title}", "", md_table(tables[name])]

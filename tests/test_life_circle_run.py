@@ -333,3 +333,18 @@ def test_tables_reach_the_run_outputs(run: RunResult, tmp_path: Path) -> None:
     assert set(back["5min"]) <= {PASS, FAIL, "无数据"}
     text = summary_markdown(run)
     assert "## Life circle" in text and "Fairness of the halls, before and after" in text and "社区1" in text
+
+
+def test_elderly_checklist_and_shares(run: RunResult) -> None:
+    lc = run.life_circle
+    assert lc is not None and lc.check is not None
+    tables = lc.tables()
+    assert "life_circle_checklist_community_elderly" in tables and "life_circle_checklist_subdistrict_elderly" in tables
+    shares = tables["life_circle_shares_community"]
+    assert set(shares["group"]) == {"all", "elderly"}
+    fac = lc.check.facilities.query("level == 'community' and group == 'elderly' and facility == 'kindergarten'")
+    got = shares[shares["group"] == "elderly"].set_index("area")["kindergarten"]
+    for r in fac.itertuples():
+        assert got[r.area] == pytest.approx(r.share)
+    with pytest.raises(CoverageInputError, match="no rows"):
+        lc.check.checklist("community", "children")
