@@ -81,9 +81,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     path = _district(tmp_path_factory.mktemp("life"))
     text = path.read_text(encoding="utf-8").replace(
         'id_col = "id"\n\n[areas]', 'id_col = "id"\nelderly_share = 0.2\nelderly_walk_speed_kmh = 3.0\n\n[areas]'
-    )
+    ).replace("[plan]\n", '[plan]\nmethod = "greedy"\n')  # the plan only has to add sites here
     path.write_text(text, encoding="utf-8")
-    return _run(path)
+    return _run(path, steps=("network", "halls", "demand", "coverage", "services", "life_circle", "plan"))
 
 
 def test_checklist_matches_the_distances(run: RunResult) -> None:
