@@ -73,7 +73,7 @@ CAPACITY_COLUMNS = [
     "full_sites", "mean_walk_m", "mean_2sfca", "method",
 ]
 LOAD_COLUMNS = [
-    "facility", "site_id", "name", "capacity_residents", "load", "load_share", "population_within",
+    "facility", "site_id", "name", "capacity_given", "capacity_residents", "load", "load_share", "population_within",
     "unserved_within", "full", "supply_ratio",
 ]
 
@@ -109,11 +109,11 @@ def capacity_tables(
     over = alloc.units["over_capacity"].to_numpy()
     unserved = np.bincount(pairs.supply, weights=over[pairs.demand], minlength=pairs.n_supply)
     names = site_frame(fac.sites, id_col=fac.id_col, name_col=fac.name_col, what=f"{fac.key} sites")
-    loads = alloc.halls.drop(columns="site").assign(
+    loads = alloc.halls.drop(columns=["site", "capacity_visits"], errors="ignore").assign(
         facility=fac.key, site_id=names["site_id"].to_numpy(), name=names["name"].to_numpy(),
-        unserved_within=unserved, supply_ratio=acc.supply_ratio,
+        capacity_given=cap, unserved_within=unserved, supply_ratio=acc.supply_ratio,
     )
-    loads = loads[[c for c in [*LOAD_COLUMNS[:4], "capacity_visits", *LOAD_COLUMNS[4:]] if c in loads.columns]]
+    loads = loads[LOAD_COLUMNS]
     total = float(pop.sum())
     summary = {
         "facility": fac.key, "name": fac.name, "population": total, "served": alloc.served,

@@ -94,7 +94,7 @@ class LifeCircleResult:
         (population-weighted), ``method``.
     loads : pandas.DataFrame
         Per facility with a capacity and site: ``site_id``, ``name``,
-        ``capacity_residents`` (and ``capacity_visits`` with a visit rate),
+        ``capacity_given`` (as in the file), ``capacity_residents`` (over the visit rate),
         ``load`` (residents allocated), ``load_share``, ``population_within``
         (everyone within reach), ``unserved_within`` (residents within its
         reach left over capacity), ``full``, ``supply_ratio`` (2SFCA step 1).
