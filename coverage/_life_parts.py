@@ -32,7 +32,8 @@ from .network import WalkNetwork
 from .sites import snap_sites
 
 __all__ = [
-    "CAPACITY_COLUMNS", "LOAD_COLUMNS", "Facility", "area_names", "backup_rows", "capacity_tables", "fairness_rows",
+    "CAPACITY_COLUMNS", "LOAD_COLUMNS", "Facility", "area_names", "backup_rows", "capacity_tables", "capacity_values",
+    "fairness_rows",
 ]
 
 
@@ -94,11 +95,7 @@ def capacity_tables(
         raise CoverageInputError("the coverage result holds no snapped demand; run assess_coverage again.")
     if fac.sites is None:
         raise CoverageInputError(f"{fac.key}: give its sites (halls=...) to use a capacity.")
-    if column not in fac.sites.columns:
-        raise CoverageInputError(
-            f"{fac.key}: no capacity column {column!r} in its sites; columns are {list(fac.sites.columns)[:20]}."
-        )
-    cap = _capacity_values(fac.sites[column], fac.key, column)
+    cap = capacity_values(fac.sites, column, f"{fac.key} sites")
     limit = fac.threshold_m[main]
     pairs = _pairs(net, cov, fac, limit)
     units = cov.units
@@ -132,13 +129,30 @@ def capacity_tables(
     return summary, loads, extra
 
 
-def _capacity_values(column: pd.Series, key: str, name: str) -> FloatArray:
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+def capacity_values(sites: pd.DataFrame, column: str, what: str) -> FloatArray:
+    """Return a capacity column as numbers >= 0 (inf: no limit), or a clear error naming the sites.
+
+    Parameters
+    ----------
+    sites : DataFrame
+        Sites with ``site_id`` (as read by :func:`coverage.sites.read_sites`) or their own ids.
+    column : str
+        The capacity column.
+    what : str
+        What the sites are, for messages (e.g. ``"[halls] halls.csv"``).
+    """
+    if column not in sites.columns:
+        raise CoverageInputError(
+            f"{what}: no capacity column {column!r}; columns are {list(sites.columns)[:20]}. Fix capacity_col."
+        )
+    raw = sites[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(np.isnan(values) | (values < 0) | np.isneginf(values))
     if bad.size:
+        ids = sites["site_id"] if "site_id" in sites.columns else pd.Series(sites.index)
         raise CoverageInputError(
-            f"{key}: capacity column {name!r} must hold numbers >= 0 (inf for no limit); rows "
-            f"{bad[:10].tolist()} (counted from 0) do not: {column.iloc[bad[:5]].tolist()}."
+            f"{what}: capacity column {column!r} must hold numbers >= 0 (inf for no limit); sites "
+            f"{ids.iloc[bad[:10]].astype(str).tolist()} hold {raw.iloc[bad[:10]].tolist()}."
         )
     return values
 

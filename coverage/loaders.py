@@ -7,6 +7,7 @@ clipping are applied here, so the steps themselves stay free of the TOML schema.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -16,6 +17,7 @@ import shapely
 
 from . import demand as dm
 from ._errors import CoverageInputError
+from ._life_parts import capacity_values
 from .network import WalkNetwork, load_network, network_from_place, network_from_polygon
 from .scenario import Scenario
 from .services import Service
@@ -200,4 +202,7 @@ def _read_site_file(cfg: dict[str, Any], section: str) -> gpd.GeoDataFrame:
         layer=cfg["layer"],
         encoding=cfg["encoding"],
     )
-    return _filtered(sites, cfg["filter"], section).reset_index(drop=True)
+    sites = _filtered(sites, cfg["filter"], section).reset_index(drop=True)
+    if cfg.get("capacity_col") is not None:  # checked now, not after the heavy steps
+        capacity_values(sites, cfg["capacity_col"], f"[{section}] {Path(cfg['file']).name}")
+    return sites
