@@ -140,7 +140,7 @@ def _brute_backup(rows, pop, radius, k):
     st.floats(1, 1000),
     st.integers(1, 3),
 )
-@settings(max_examples=60)
+@settings(max_examples=25)
 def test_backup_matches_brute_force(rows, pop, radius, k):
     pairs = (
         as_pairs([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], n_demand=8, n_supply=5)

@@ -56,7 +56,7 @@ values = st.lists(st.floats(0, 5000, allow_nan=False), min_size=1, max_size=12)
 
 
 @given(st.lists(st.tuples(st.floats(0, 5000), st.floats(0.01, 50)), min_size=1, max_size=12))
-@settings(max_examples=60)
+@settings(max_examples=25)
 def test_gini_and_theil_match_definitions(pairs):
     x = [p[0] for p in pairs]
     w = [p[1] for p in pairs]
@@ -65,7 +65,7 @@ def test_gini_and_theil_match_definitions(pairs):
 
 
 @given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 6)), min_size=1, max_size=8))
-@settings(max_examples=60)
+@settings(max_examples=25)
 def test_palma_matches_individual_people(pairs):
     x = [float(p[0]) for p in pairs]
     counts = [p[1] for p in pairs]
@@ -77,7 +77,7 @@ def test_palma_matches_individual_people(pairs):
 
 
 @given(values, st.floats(0.001, 1000))
-@settings(max_examples=50)
+@settings(max_examples=25)
 def test_scale_invariance_and_replication(x, c):
     scaled = [c * v for v in x]
     assert gini(scaled) == pytest.approx(gini(x), abs=1e-9)
@@ -88,13 +88,14 @@ def test_scale_invariance_and_replication(x, c):
 
 
 @given(st.floats(0, 1e4), st.integers(1, 20))
+@settings(max_examples=25)
 def test_perfect_equality_is_zero(v, n):
     assert gini([v] * n) == 0.0
     assert theil([v] * n) == pytest.approx(0.0, abs=1e-12)
 
 
 @given(st.lists(st.tuples(st.floats(0, 3000), st.floats(0.1, 100), st.sampled_from("abcd")), min_size=1, max_size=15))
-@settings(max_examples=60)
+@settings(max_examples=25)
 def test_theil_decomposition_adds_up(rows):
     x = [r[0] for r in rows]
     w = [r[1] for r in rows]
