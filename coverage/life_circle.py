@@ -90,7 +90,8 @@ class LifeCircleCheck:
     def headline(self) -> str:
         """One line per tier: how many communities (and sub-districts) meet it."""
         lines = [
-            f"{self.standard.code} life-circle check, a facility type passes when {self.target_share:.0%} of residents "
+            f"{self.standard.code} ({self.standard.title_en or self.standard.title_zh}) life-circle check, "
+            f"a facility type passes when {self.target_share:.0%} of residents "
             f"reach it ({'required and optional' if self.include_optional else 'required'} types):"
         ]
         tiers = self.tiers[self.tiers["group"] == "all"]
