@@ -446,15 +446,20 @@ def fairness(
     return FairnessResult(indices=pd.DataFrame(rows), communities=table, unreachable_population=lost)
 
 
+#: Gini and Theil below this are rounding noise of equal values (e.g. two groups at the same places).
+NOISE = 1e-12
+
+
 def _index_row(
     measure: str, across: str, x: FloatArray, w: FloatArray, within: float = math.nan, between: float = math.nan
 ) -> dict[str, object]:
+    g, t = gini(x, w), theil(x, w)
     return {
         "measure": measure,
         "across": across,
-        "gini": gini(x, w),
+        "gini": 0.0 if g < NOISE else g,
         "palma": palma(x, w),
-        "theil": theil(x, w),
+        "theil": 0.0 if t < NOISE else t,
         "theil_within": within,
         "theil_between": between,
         "units": int(x.size),
