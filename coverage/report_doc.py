@@ -298,6 +298,12 @@ def build_report(
             doc.add("figure", T["curve_caption"], image=curve_chart(plan.curve, lang=lang, k_chosen=len(plan.sites)))
     else:
         doc.add("p", T["no_plan"])
+    life = getattr(result, "life_circle", None)
+    if life is not None:
+        from ._life_report import life_circle_blocks
+
+        for kind, text, table in life_circle_blocks(life, lang):
+            doc.add(kind, text, table=table)
     doc.add("h2", T["caveats"])
     for note in _caveats(result, T, halls_text, stand_in, estimate_note):
         doc.add("note", note)

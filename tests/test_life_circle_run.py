@@ -349,3 +349,24 @@ def test_elderly_checklist_and_shares(run: RunResult) -> None:
         assert got[r.area] == pytest.approx(r.share)
     with pytest.raises(CoverageInputError, match="no rows"):
         lc.check.checklist("community", "children")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_report_has_the_life_circle_section(run: RunResult, tmp_path: Path, lang: str) -> None:
+    import datetime as dt
+
+    from coverage.report_doc import build_report
+    from coverage.report_files import report_html, write_docx
+
+    doc = build_report(run, lang=lang, title="t", halls_label="h", source_note="", stand_in=False, map_png=None,
+                       date=dt.date(2026, 1, 2))
+    heads = [b.text for b in doc.blocks if b.kind == "h2"]
+    title = "生活圈达标核查" if lang == "zh" else "Life-circle check"
+    assert title in heads and heads.index(title) < len(heads) - 1  # before the caveats
+    tables = [b.table for b in doc.blocks if b.kind == "table" and b.table is not None]
+    assert all(t.map(lambda v: isinstance(v, str)).all().all() for t in tables)  # cells are formatted text
+    html = report_html(doc)
+    assert "社区1" in html or "西区" in html
+    assert ("未达标" if lang == "zh" else "not met") in html
+    pytest.importorskip("docx")
+    assert write_docx(doc, tmp_path / "r.docx").stat().st_size > 0
