@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +31,11 @@ from .capacity import allocate_capacity
 from .fairness import fairness
 from .network import WalkNetwork
 from .sites import snap_sites
+from .standards import Standard
 
 __all__ = [
     "CAPACITY_COLUMNS", "LOAD_COLUMNS", "Facility", "area_names", "backup_rows", "capacity_tables", "capacity_values",
-    "fairness_rows",
+    "facility_mapping", "fairness_rows", "find_facility", "residents_frame",
 ]
 
 
@@ -219,3 +221,40 @@ def fairness_rows(
         )
     tag = {"facility": fac.key, "name": fac.name, "when": when}
     return res.indices.assign(**tag), res.communities.assign(**tag)
+
+
+def find_facility(facs: list[Facility], key: str) -> Facility:
+    for f in facs:
+        if f.key == key:
+            return f
+    raise CoverageInputError(f"no facility {key!r} in this run; facilities: {[f.key for f in facs]}.")
+
+
+def facility_mapping(facs: list[Facility], std: Standard | None, given: Mapping[str, str] | None) -> dict[str, str]:
+    if std is None:
+        return {}
+    types = set(std.facilities["key"])
+    if given is not None:
+        for key, fac in given.items():
+            find_facility(facs, key)
+            if fac not in types:
+                raise CoverageInputError(f"facilities[{key!r}] = {fac!r} is not a facility type of {std.code}.")
+        return dict(given)
+    return {f.key: f.key for f in facs if f.key in types}
+
+
+def residents_frame(units: pd.DataFrame, facs: list[Facility]) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "demand_id": units["demand_id"].astype(str).to_numpy(),
+            "group": units["group"].astype(str).to_numpy(),
+            "population": units["population"].to_numpy(dtype=np.float64),
+        }
+    )
+    for level, col in (("community", "community"), ("subdistrict", "area")):
+        if col in units.columns:
+            out[level] = units[col].to_numpy(dtype=object)
+    for f in facs:
+        out[f"{f.key}_m"] = f.distance_m
+        out[f"{f.key}_covered"] = f.covered
+    return out

@@ -47,7 +47,10 @@ from ._life_parts import (
     area_names,
     backup_rows,
     capacity_tables,
+    facility_mapping,
     fairness_rows,
+    find_facility,
+    residents_frame,
 )
 from ._validate import as_count
 from .assess import CoverageResult
@@ -281,6 +284,14 @@ def assess_life_circle(
     Returns
     -------
     LifeCircleResult
+
+    Examples
+    --------
+    >>> cov = assess_coverage(net, halls, people, minutes=10)  # doctest: +SKIP
+    >>> svc = assess_services(net, cov.demand, [Service("kindergarten", schools, minutes=5)])  # doctest: +SKIP
+    >>> life = assess_life_circle(net, cov, svc, halls=halls, capacity={"halls": "places"},
+    ...                           facilities={"halls": "community_service_station"})  # doctest: +SKIP
+    >>> life.check.checklist("community"), life.fairness_table("halls")  # doctest: +SKIP
     """
     if judge not in ("standard", "services"):
         raise CoverageInputError(f"judge={judge!r}: give 'standard' or 'services'.")
@@ -290,12 +301,12 @@ def assess_life_circle(
     main = "residents" if "residents" in groups else groups[0]
     facs = _facilities(coverage, services, halls, halls_name)
     std = load_standard(standard) if isinstance(standard, str) else standard
-    mapping = _mapping(facs, std, facilities)
-    residents = _residents(units, facs)
+    mapping = facility_mapping(facs, std, facilities)
+    residents = residents_frame(units, facs)
     area_level, names = area_names(units)
     capacity_rows, load_rows = [], []
     for key, column in (capacity or {}).items():
-        fac = _find(facs, key)
+        fac = find_facility(facs, key)
         rate = (visits_per_resident or {}).get(key)
         summary, loads, extra = capacity_tables(net, coverage, fac, column, rate, main)
         capacity_rows.append(summary)
@@ -424,43 +435,6 @@ def _facilities(
             )
         )
     return facs
-
-
-def _find(facs: list[Facility], key: str) -> Facility:
-    for f in facs:
-        if f.key == key:
-            return f
-    raise CoverageInputError(f"no facility {key!r} in this run; facilities: {[f.key for f in facs]}.")
-
-
-def _mapping(facs: list[Facility], std: Standard | None, given: Mapping[str, str] | None) -> dict[str, str]:
-    if std is None:
-        return {}
-    types = set(std.facilities["key"])
-    if given is not None:
-        for key, fac in given.items():
-            _find(facs, key)
-            if fac not in types:
-                raise CoverageInputError(f"facilities[{key!r}] = {fac!r} is not a facility type of {std.code}.")
-        return dict(given)
-    return {f.key: f.key for f in facs if f.key in types}
-
-
-def _residents(units: pd.DataFrame, facs: list[Facility]) -> pd.DataFrame:
-    out = pd.DataFrame(
-        {
-            "demand_id": units["demand_id"].astype(str).to_numpy(),
-            "group": units["group"].astype(str).to_numpy(),
-            "population": units["population"].to_numpy(dtype=np.float64),
-        }
-    )
-    for level, col in (("community", "community"), ("subdistrict", "area")):
-        if col in units.columns:
-            out[level] = units[col].to_numpy(dtype=object)
-    for f in facs:
-        out[f"{f.key}_m"] = f.distance_m
-        out[f"{f.key}_covered"] = f.covered
-    return out
 
 
 def _check(residents: pd.DataFrame, options: dict[str, Any], main: str) -> LifeCircleCheck:
