@@ -154,3 +154,33 @@ def test_backup_matches_brute_force(rows, pop, radius, k):
     assert got.halls_within.tolist() == counts
     assert sum(got.by_count.values()) == pytest.approx(sum(pop))
     assert "backup" in repr(got)
+
+
+def _two_step_linprog(pairs, pop, cap):
+    """The former formulation as a second solver: maximise served, then minimise walking at that total."""
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    n = len(pairs)
+    cols = np.arange(n)
+    a = sp.vstack([sp.csr_matrix((np.ones(n), (pairs.demand, cols)), shape=(pairs.n_demand, n)),
+                   sp.csr_matrix((np.ones(n), (pairs.supply, cols)), shape=(pairs.n_supply, n))], format="csr")
+    b = np.concatenate([pop, cap])
+    first = linprog(-np.ones(n), A_ub=a, b_ub=b, bounds=(0, None), method="highs")
+    served = -first.fun
+    a2 = sp.vstack([a, -sp.csr_matrix(np.ones((1, n)))], format="csr")
+    second = linprog(pairs.distance_m, A_ub=a2, b_ub=np.concatenate([b, [-served]]), bounds=(0, None), method="highs")
+    return served, second.fun
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fractional_populations_match_the_two_step_lp(seed):
+    """Bigger instances with fractional people and capacities (street-spread demand): same optimum as two LPs."""
+    pairs, _, _ = _instance(200 + seed, n_units=400, n_halls=40, density=0.08)
+    rng = np.random.default_rng(seed)
+    pop = rng.uniform(0, 80, size=pairs.n_demand)
+    cap = rng.uniform(50, 900, size=pairs.n_supply)
+    got = allocate_capacity(pairs, pop, cap)
+    served, walk = _two_step_linprog(pairs, pop, cap)
+    assert got.served == pytest.approx(served, rel=1e-9)
+    assert got.total_distance_m == pytest.approx(walk, rel=1e-7)
