@@ -86,8 +86,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "label": Key("text", False, "Halls", "what the halls are, for the map legend and report"),
         "capacity_col": Key("str", False, None, "column of residents each hall can serve (or visits a day with "
                             "visits_per_resident); used by the life-circle step"),
-        "visits_per_resident": Key("rate", False, None, "visits a day per resident: capacity_col then holds visits "
-                                   "a day"),
+        "visits_per_resident": Key("rate", False, None, "units of capacity_col one resident uses, e.g. visits a "
+                                   "day per resident, or 0.00025 when capacity_col counts facilities of 4,000"),
         "label_zh": Key("text", False, "", "Chinese label (default: label)"),
         "label_en": Key("text", False, "", "English label (default: label)"),
         "stand_in": Key("bool", False, False, "the halls are stand-ins, not the real halls (said on every output)"),
@@ -194,7 +194,8 @@ SERVICE_SCHEMA: dict[str, Key] = {
     "minutes": Key("minutes", False, None, "walking time that counts as within reach (instead of radius_m)"),
     "capacity_col": Key("str", False, None, "column of residents each site can serve (or visits a day with "
                         "visits_per_resident); used by the life-circle step"),
-    "visits_per_resident": Key("rate", False, None, "visits a day per resident: capacity_col then holds visits a day"),
+    "visits_per_resident": Key("rate", False, None, "units of capacity_col one resident uses, e.g. visits a day per "
+                               "resident, or 0.00025 when capacity_col counts facilities of 4,000"),
 }
 """Keys of each ``[[services]]`` entry: one kind of facility with its own sites and threshold."""
 
