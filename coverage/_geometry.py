@@ -12,6 +12,22 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+def _segmented_cumsum(values: FloatArray, start: IntArray, count: IntArray) -> FloatArray:
+    """Return running sums restarted at each segment ``start[i] .. start[i] + count[i]``, summed in order.
+
+    Segments of equal length are summed together as the rows of a 2-D array,
+    so each sum is the plain left-to-right sum of its own values.
+    """
+    out = np.zeros_like(values)
+    for c in np.unique(count):
+        if c <= 0:
+            continue
+        rows = start[count == c]
+        idx = rows[:, None] + np.arange(c)[None, :]
+        out[idx] = np.cumsum(values[idx], axis=1)
+    return out
+
+
 class EdgeGeometryIndex:
     """Flat vertex arrays of every edge geometry, for fast substring extraction."""
 
@@ -24,8 +40,11 @@ class EdgeGeometryIndex:
         step = np.zeros(coords.shape[0])
         step[1:] = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
         step[self.start] = 0.0  # no step across edges
-        self.cum = np.cumsum(step)  # global running geometry length
+        self.cum = np.cumsum(step)  # global running geometry length (for searching)
         self.base = self.cum[self.start]
+        # Per-edge running length, summed within each edge only: an edge's offsets do
+        # not depend on the edges before it (the same on a sub-network, bit for bit).
+        self.local = _segmented_cumsum(step, self.start, self.count)
         self.geom_length = shapely.length(net.edge_geometry)
         self.scale = np.divide(
             self.geom_length,
@@ -158,7 +177,7 @@ class SegmentIndex:
         self.b = p0[owner] + d * f1[:, None]
         self.edge = edge_of_vertex[seg_start[owner]]
         # Geometry-length position of each sub-piece start, from the edge's start.
-        self.along0 = index.cum[seg_start[owner]] - index.base[self.edge] + seg_len[owner] * f0
+        self.along0 = index.local[seg_start[owner]] + seg_len[owner] * f0
         self.half = float((seg_len / parts).max(initial=0.0)) / 2.0
         self.tree = cKDTree((self.a + self.b) / 2.0)
 
