@@ -1,9 +1,10 @@
 """Numerical core: the sparse coverage matrix (which candidate reaches which demand unit).
 
 Arrays in, arrays out. Both access walks count. Searches run from whichever
-side has fewer snapped points; the other side is placed on the street
-segments (:class:`coverage._search.Located`), so no dense all-pairs matrix is
-ever formed.
+side has fewer snapped points, in batches on search windows; the other side
+is placed on the street segments (:class:`coverage._search.Located`) and
+evaluated per window, so no dense all-pairs matrix is ever formed and the
+work grows with the pairs found.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ._defaults import MAX_BLOCK_CELLS
 from ._errors import CoverageInternalError
-from ._search import augment, locate, within_located
+from ._search import AugmentedGraph, Located, augment, bounded_blocks, locate
 from ._snap import Snap
-from ._types import FloatArray
+from ._types import BoolArray, FloatArray, IntArray
 from .network import WalkNetwork
 
 __all__ = ["CoverageMatrix", "coverage_matrix"]
@@ -24,26 +26,30 @@ __all__ = ["CoverageMatrix", "coverage_matrix"]
 
 @dataclass(frozen=True, eq=False)
 class CoverageMatrix:
-    """Which candidate reaches which demand unit within a walking radius.
+    """Which candidate reaches which demand unit within a walking threshold.
 
     Attributes
     ----------
-    cover : scipy.sparse.csr_array
+    cover : scipy.sparse.csc_array
         ``n_demand x n_candidates`` booleans, True where the walk (access
-        walks included) is at most ``radius_m``.
-    distance_m : scipy.sparse.csr_array
+        walks included) is at most the demand unit's threshold (``radius_m``,
+        or the per-unit thresholds it was built with). Column-major: the
+        optimizer's layout.
+    distance_m : scipy.sparse.csc_array or None
         The walking distance of every True pair of ``cover`` (same sparsity
-        pattern; a distance of 0 is stored explicitly).
+        pattern; a distance of 0 is stored explicitly); None when built
+        without distances (they cost 8 bytes a pair).
     radius_m : float
-        The radius the matrix was built for.
+        The largest threshold.
     """
 
-    cover: sp.csr_array
-    distance_m: sp.csr_array
+    cover: sp.csc_array
+    distance_m: sp.csc_array | None
     radius_m: float
 
     def __post_init__(self) -> None:
-        if self.cover.shape != self.distance_m.shape or self.cover.nnz != self.distance_m.nnz:
+        d = self.distance_m
+        if d is not None and (self.cover.shape != d.shape or self.cover.nnz != d.nnz):
             raise CoverageInternalError("CoverageMatrix: cover and distance_m differ in shape or sparsity")
 
     @property
@@ -56,7 +62,7 @@ class CoverageMatrix:
         """Number of covering pairs."""
         return int(self.cover.nnz)
 
-    def within(self, threshold_m: FloatArray) -> sp.csr_array:
+    def within(self, threshold_m: FloatArray) -> sp.csc_array:
         """Return the pairs within a threshold per demand unit (at most ``radius_m``).
 
         Parameters
@@ -66,24 +72,42 @@ class CoverageMatrix:
 
         Returns
         -------
-        scipy.sparse.csr_array
+        scipy.sparse.csc_array
             Boolean, same shape as ``cover``.
         """
+        if self.distance_m is None:
+            raise CoverageInternalError("within() needs a matrix built with distances")
         threshold_m = np.asarray(threshold_m, dtype=np.float64)
         if threshold_m.shape != (self.shape[0],):
             raise CoverageInternalError(f"within: {threshold_m.shape} thresholds for {self.shape[0]} demand rows")
         dist = self.distance_m
-        rows = np.repeat(np.arange(self.shape[0]), np.diff(dist.indptr))
-        keep = dist.data <= threshold_m[rows]
-        return sp.csr_array((keep, dist.indices, dist.indptr), shape=self.shape)
+        keep = dist.data <= threshold_m[dist.indices]
+        out = sp.csc_array((keep, dist.indices, dist.indptr), shape=self.shape)
+        out.eliminate_zeros()
+        return out
 
     def __repr__(self) -> str:
         n_d, n_c = self.shape
         return f"CoverageMatrix({n_d:,} demand x {n_c:,} candidates, {self.nnz:,} pairs within {self.radius_m:g} m)"
 
 
-def coverage_matrix(net: WalkNetwork, demand_snap: Snap, candidate_snap: Snap, *, radius_m: float) -> CoverageMatrix:
+def coverage_matrix(
+    net: WalkNetwork,
+    demand_snap: Snap,
+    candidate_snap: Snap,
+    *,
+    radius_m: float | FloatArray,
+    rows: BoolArray | None = None,
+    distances: bool = True,
+) -> CoverageMatrix:
     """Build the coverage matrix of snapped demand units and candidates.
+
+    The smaller side is inserted into the network and searched from, in
+    batches of nearby sources on search windows (:func:`coverage._search.bounded_blocks`);
+    the other side is placed on the street segments. For each batch the
+    points whose segment touches a reached node are evaluated at once, as a
+    dense ``batch x points`` array, from the distances to their segment's two
+    ends: no per-pair bookkeeping, and the work grows with the pairs found.
 
     Parameters
     ----------
@@ -92,22 +116,110 @@ def coverage_matrix(net: WalkNetwork, demand_snap: Snap, candidate_snap: Snap, *
     demand_snap, candidate_snap : coverage.sites.Snap
         Where the demand units (rows) and candidates (columns) sit; unsnapped
         points get empty rows or columns.
-    radius_m : float
-        Largest walk (access walks included) of a covering pair.
+    radius_m : float or numpy.ndarray
+        Largest walk (access walks included) of a covering pair: one radius,
+        or one threshold per demand unit (e.g. shorter for slower walkers).
+    rows : numpy.ndarray of bool, optional
+        Demand rows wanted (e.g. those not yet covered); the others stay
+        empty and cost nothing.
+    distances : bool, default True
+        Keep the walking distance of each pair (``distance_m``).
 
     Returns
     -------
     CoverageMatrix
     """
     n_d, n_c = len(demand_snap), len(candidate_snap)
-    from_candidates = int(candidate_snap.ok.sum()) <= int(demand_snap.ok.sum())
-    src, tgt = (candidate_snap, demand_snap) if from_candidates else (demand_snap, candidate_snap)
-    aug = augment(net, src.edge, src.offset_m, src.access_m)
-    loc = locate(aug, tgt.edge, tgt.offset_m, tgt.access_m)
-    ok_src = np.flatnonzero(src.ok)
-    s_pos, t_pos, dist = within_located(aug, aug.point_node[ok_src], loc, limit=radius_m)
-    s_idx = ok_src[s_pos]
-    rows, cols = (t_pos, s_idx) if from_candidates else (s_idx, t_pos)
-    cover = sp.csr_array((np.ones(rows.size, dtype=bool), (rows, cols)), shape=(n_d, n_c))
-    distance = sp.csr_array((dist, (rows, cols)), shape=(n_d, n_c))
-    return CoverageMatrix(cover=cover, distance_m=distance, radius_m=float(radius_m))
+    threshold = np.broadcast_to(np.asarray(radius_m, dtype=np.float64), (n_d,))
+    limit = float(threshold.max(initial=0.0))
+    demand_ok = demand_snap.ok if rows is None else demand_snap.ok & np.asarray(rows, dtype=bool)
+    from_candidates = int(candidate_snap.ok.sum()) <= int(demand_ok.sum())
+    if from_candidates:
+        src, tgt, src_ok, tgt_ok = candidate_snap, demand_snap, candidate_snap.ok, demand_ok
+    else:
+        src, tgt, src_ok, tgt_ok = demand_snap, candidate_snap, demand_ok, candidate_snap.ok
+    aug = augment(net, np.where(src_ok, src.edge, -1), src.offset_m, src.access_m)
+    loc = locate(aug, np.where(tgt_ok, tgt.edge, -1), tgt.offset_m, tgt.access_m)
+    s_pos, t_pos, dist = _pairs(
+        aug,
+        np.flatnonzero(src_ok),
+        loc,
+        limit,
+        threshold,
+        demand_is_source=not from_candidates,
+        keep_distance=distances,
+    )
+    r, c = (t_pos, s_pos) if from_candidates else (s_pos, t_pos)
+    del s_pos, t_pos
+    # Column-major, pairs unique: count per column, then place (a stable counting sort).
+    order = np.argsort(c, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=n_c))]).astype(np.int64)
+    indices = r[order].astype(np.int32 if n_d < 2**31 else np.int64)
+    distance = None
+    if distances:
+        distance = sp.csc_array((dist[order], indices, indptr), shape=(n_d, n_c))
+        distance.sort_indices()  # sorts indices and data together
+        indices = distance.indices
+    cover = sp.csc_array((np.ones(indices.size, dtype=bool), indices.copy(), indptr.copy()), shape=(n_d, n_c))
+    cover.sort_indices()
+    return CoverageMatrix(cover=cover, distance_m=distance, radius_m=limit)
+
+
+def _pairs(
+    aug: AugmentedGraph,
+    sources: IntArray,
+    loc: Located,
+    limit: float,
+    threshold: FloatArray,
+    *,
+    demand_is_source: bool,
+    keep_distance: bool = True,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """All (source, located point) pairs within their demand unit's threshold.
+
+    Returns positions in the inputs (int32 where they fit) and distances
+    (empty unless ``keep_distance``).
+    """
+    targets = np.flatnonzero(loc.ok)
+    n = aug.n_nodes
+    # Points listed under both ends of their segment, to find those touching a window.
+    ends = np.concatenate([loc.node_a[targets], loc.node_b[targets]])
+    owner = np.concatenate([targets, targets])
+    order = np.argsort(ends, kind="stable")
+    ptr = np.searchsorted(ends[order], np.arange(n + 1))
+    by_node = owner[order]
+    del ends, owner, order
+    local_of = np.full(n, -1, dtype=np.int64)
+    small = np.int32 if max(loc.ok.size, int(sources.max(initial=0)) + 1) < 2**31 else np.int64
+    out_s: list[IntArray] = []
+    out_t: list[IntArray] = []
+    out_d: list[FloatArray] = []
+    for block in bounded_blocks(aug, aug.point_node[sources], limit=limit):
+        reached = block.nodes[(block.dist <= limit).any(axis=0)]
+        if reached.size == 0:
+            continue
+        counts = ptr[reached + 1] - ptr[reached]
+        starts = np.repeat(ptr[reached] - np.cumsum(counts) + counts, counts)
+        near = np.unique(by_node[starts + np.arange(counts.sum())])
+        if near.size == 0:
+            continue
+        local_of[block.nodes] = np.arange(block.nodes.size)
+        la, lb = local_of[loc.node_a[near]], local_of[loc.node_b[near]]
+        local_of[block.nodes] = -1
+        padded = np.hstack([block.dist, np.full((block.dist.shape[0], 1), np.inf)])  # column -1: outside
+        src = sources[block.source_pos]
+        step = max(1, MAX_BLOCK_CELLS // max(padded.shape[0], 1))
+        for lo in range(0, near.size, step):
+            pts = near[lo : lo + step]
+            d = np.minimum(padded[:, la[lo : lo + step]] + loc.to_a[pts], padded[:, lb[lo : lo + step]] + loc.to_b[pts])
+            d += loc.access[pts]
+            bound = threshold[src][:, None] if demand_is_source else threshold[pts][None, :]
+            si, ti = np.nonzero(d <= bound)
+            out_s.append(src[si].astype(small))
+            out_t.append(pts[ti].astype(small))
+            if keep_distance:
+                out_d.append(d[si, ti])
+    if not out_s:
+        return np.empty(0, small), np.empty(0, small), np.empty(0)
+    dist = np.concatenate(out_d) if keep_distance else np.empty(0)
+    return np.concatenate(out_s), np.concatenate(out_t), dist

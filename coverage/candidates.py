@@ -109,8 +109,8 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = DEFAULT_CANDIDATE
     Points are placed every ``spacing_m`` along each edge (and at each edge's
     middle when it is shorter). Around junctions, where the ends of several
     edges meet, positions closer than half the spacing to an already kept one
-    are dropped: a greedy pass in edge order over the neighbours found by
-    scikit-learn's KD-tree, so the result is deterministic and no two kept
+    are dropped: a greedy pass in edge order over the close pairs found by
+    scipy's KD-tree, so the result is deterministic and no two kept
     positions are closer than ``spacing_m / 2``.
 
     Parameters
@@ -126,7 +126,7 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = DEFAULT_CANDIDATE
         ``candidate_id`` (``n<k>``), ``source`` = ``"network"``, points in the
         network's CRS.
     """
-    from sklearn.neighbors import KDTree
+    from scipy.spatial import cKDTree
 
     from ._geometry import sample_pieces
 
@@ -139,11 +139,13 @@ def network_candidates(net: WalkNetwork, *, spacing_m: float = DEFAULT_CANDIDATE
     t = (k + 0.5) * (length[edge] / n_per[edge])
     xy, _ = sample_pieces(geometry_index(net), edge, t, t, step=1.0)
     xy = xy[::2]  # sample_pieces returns both ends of each zero-length piece
-    neighbours = KDTree(xy).query_radius(xy, r=spacing_m / 2.0)
+    pairs = cKDTree(xy).query_pairs(spacing_m / 2.0, output_type="ndarray")  # i < j, within the distance
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    starts = np.searchsorted(pairs[:, 0], np.arange(xy.shape[0] + 1))
     dropped = np.zeros(xy.shape[0], dtype=bool)
-    for i, near in enumerate(neighbours):
+    for i in np.unique(pairs[:, 0]).tolist():  # only positions with a close neighbour
         if not dropped[i]:
-            dropped[near[near > i]] = True
+            dropped[pairs[starts[i] : starts[i + 1], 1]] = True
     keep = np.flatnonzero(~dropped)
     return gpd.GeoDataFrame(
         {"candidate_id": [f"n{i}" for i in range(keep.size)], "source": "network"},

@@ -259,13 +259,14 @@ def plan_sites(
     weights = _weights(units, group, group_weights)
     unit_snap = before.unit_snap if before.unit_snap is not None else snap_points(net, units, max_snap_m=max_snap_m)
     threshold = units["threshold_m"].to_numpy(dtype=np.float64)
-    matrix = coverage_matrix(net, unit_snap, candidates.snap, radius_m=float(threshold.max(initial=0.0)))
+    already = (units["status"].astype(str) == "covered").to_numpy()
+    wanted = ~already & (weights > 0)  # rows the optimizer can still gain
+    matrix = coverage_matrix(net, unit_snap, candidates.snap, radius_m=float(threshold.max(initial=0.0)), rows=wanted)
     cover = matrix.within(threshold)
     timings["matrix"] = time.perf_counter() - t
     counts["matrix_nonzeros"] = matrix.nnz
     counts["candidates"] = len(candidates)
     counts["demand_units"] = len(units)
-    already = (units["status"].astype(str) == "covered").to_numpy()
 
     t = time.perf_counter()
     solved = solve_coverage(

@@ -232,3 +232,52 @@ def test_same_answer_twice():
     assert a.curve is not None and b.curve is not None
     assert a.curve["sites"].tolist() == b.curve["sites"].tolist()
     assert a.target is not None and b.target is not None and a.target.sites.tolist() == b.target.sites.tolist()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_column_generation_gives_the_same_answers(monkeypatch, seed):
+    """Blocks above CG_MIN_COLUMNS solve their LP over a working set, priced against every column."""
+    from coverage.optimize import _lp
+
+    cover, weights = spatial_cover(500, 300, seed, radius=100.0)
+    whole = opt.coverage_curve(cover, weights, 12)
+    monkeypatch.setattr(_lp, "CG_MIN_COLUMNS", 10)
+    monkeypatch.setattr(_lp, "_CG_ADD", 5)
+    generated = opt.coverage_curve(cover, weights, 12)
+    assert whole["optimal"].all() and generated["optimal"].all()
+    assert np.allclose(whole["new_weight"], generated["new_weight"])
+    for k in (3, 12):
+        assert generated.loc[k, "new_weight"] == pytest.approx(monolithic(cover, weights, k, np.zeros(500, bool)))
+
+
+def test_duplicate_only_reduction_keeps_the_optimum(monkeypatch):
+    """Past its work budget the dominance check only removes identical columns; the optimum is the same."""
+    from coverage.optimize import _reduce as reduce_module
+
+    cover, weights, already = clustered(4, clusters=3, per=20, cands=12, density=0.35)
+    cover = np.hstack([cover, cover[:, :5]])  # identical copies
+    full = reduce_module._dominated_columns(sp.csc_array(cover))
+    monkeypatch.setattr(reduce_module, "_DOMINANCE_MAX_WORK", 0)
+    dup = reduce_module._dominated_columns(sp.csc_array(cover))
+    assert dup[-5:].all() and not dup[:-5].any()
+    assert (full | ~dup).all()  # every duplicate is also dominated
+    for k in (2, 6):
+        sel = opt.max_coverage(cover, weights, k, already_covered=already)
+        assert sel.optimal and sel.objective == pytest.approx(monolithic(cover, weights, k, already))
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 40), m=st.integers(1, 6), dup=st.floats(0, 0.8))
+def test_hashed_grouping_equals_exact_grouping(seed, n, m, dup):
+    from coverage.optimize._reduce import _identical_groups, _identical_groups_exact
+
+    rng = np.random.default_rng(seed)
+    rows = (rng.random((n, m)) < 0.4).astype(bool)
+    for i in range(1, n):
+        if rng.random() < dup:
+            rows[i] = rows[rng.integers(0, i)]
+    csr = sp.csr_array(rows)
+    csr.sort_indices()
+    assert (
+        _identical_groups(csr.indptr, csr.indices).tolist() == _identical_groups_exact(csr.indptr, csr.indices).tolist()
+    )

@@ -43,9 +43,16 @@ def split_blocks(red: _Reduced) -> list[_Reduced]:
     n_rows, n_cols = red.shape
     if n_cols == 0:
         return []
-    a = sp.csr_array(red.a_csr, dtype=np.int8)
-    graph = sp.bmat([[None, a], [a.T, None]], format="csr")
+    # The bipartite graph as one square matrix: row i links to node n_rows + j (one direction
+    # is enough: components are computed on the undirected graph).
+    a = red.a_csr
+    indptr = np.concatenate([a.indptr, np.full(n_cols, a.indptr[-1])])
+    graph = sp.csr_array(
+        (np.ones(a.nnz, dtype=np.int8), a.indices + n_rows, indptr), shape=(n_rows + n_cols, n_rows + n_cols)
+    )
     _, label = connected_components(graph, directed=False)
+    if np.unique(label[n_rows:]).size == 1:  # one block: no copy
+        return [_Reduced(a=red.a, a_csr=red.a_csr, w=red.w, cols=np.arange(n_cols, dtype=np.int64))]
     col_label = label[n_rows:]
     row_label = label[:n_rows]
     # Number blocks by their lowest column, so the order does not depend on scipy's labelling.

@@ -35,7 +35,8 @@ import scipy.sparse as sp
 
 from .._types import FloatArray, IntArray
 from ._greedy import _lazy_greedy, _swap_improve, _value
-from ._highs import _HighsModel, _mclp_model, _mclp_start, _sites_from_x
+from ._highs import _mclp_model, _mclp_start, _sites_from_x
+from ._lp import BlockLP
 from ._reduce import _merge_rows, _Reduced
 
 #: Blocks with at most this many columns are enumerated exactly (2**n subsets).
@@ -100,7 +101,7 @@ class BlockCurve:
         self.sols: list[list[int]] = [[] for _ in range(size)]
         self.state = np.zeros(size, dtype=np.int8)
         self.bound_source = ["trivial"] * size
-        self._lp: _HighsModel | None = None
+        self._lp: BlockLP | None = None
         self._mu: dict[int, tuple[FloatArray, float]] = {}
         if n <= BRUTE_MAX_COLS:
             self._enumerate()
@@ -178,24 +179,20 @@ class BlockCurve:
 
     def _lp_step(self, k: int) -> None:
         self.limits.lp_used = True
-        n_rows, n = self.red.shape
         if self._lp is None:
-            self._lp = _mclp_model(self.red, k, relax=True)
-        else:
-            self._lp.set_row_bounds(n_rows, -math.inf, float(k))
-        out = self._lp.run(time_limit_s=self.limits.remaining_s())
+            seeds = np.unique(np.concatenate([np.asarray(s, dtype=np.int64) for s in self.sols]))
+            self._lp = BlockLP(self.red, seeds, self.cap)
+        out = self._lp.solve(k, time_limit_s=self.limits.remaining_s())
         self.state[k] = LP
         if out.limit:
             self.limits.stopped.add(out.limit)
-        if out.x is None or out.row_dual is None:
+        if out.mu is None or out.x is None:
             return
-        mu = np.clip(np.abs(out.row_dual[:n_rows]), 0.0, self.red.w)
-        bound = self._lagrangian(mu, k)
-        self._mu[k] = (mu, bound)
-        self._bound(k, bound, "lp")
-        x = out.x[:n]
+        self._mu[k] = (out.mu, out.bound)
+        self._bound(k, out.bound, "lp")
+        x = out.x
         if np.all((x < 1e-9) | (x > 1 - 1e-9)):
-            self._offer(k, _sites_from_x(out.x, n))
+            self._offer(k, np.flatnonzero(x > 0.5).tolist())
         if self.exact(k):
             return
         support = np.union1d(np.flatnonzero(x > 1e-9), self.sols[k]).astype(np.int64)

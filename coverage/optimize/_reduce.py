@@ -13,6 +13,8 @@ from ._checks import _Problem
 
 #: Work budget (multiply-adds) per block when looking for dominated candidates.
 _DOMINANCE_BLOCK_WORK = 4_000_000
+#: Largest total work (sum of squared row degrees) spent looking for dominated candidates.
+_DOMINANCE_MAX_WORK = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -29,18 +31,62 @@ class _Reduced:
         return int(self.a.shape[0]), int(self.a.shape[1])
 
 
+def _identical_groups(ptr: IntArray, idx: Any) -> IntArray:
+    """Group the rows of a CSR (or columns of a CSC) structure with identical index sets.
+
+    Rows are hashed twice (sums of fixed random 64-bit values, wrapping) with
+    their length, then every row grouped with another is compared exactly, so
+    the grouping is exact; groups are numbered in order of first occurrence.
+    """
+    n = ptr.size - 1
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rng = np.random.default_rng(20_240_601)  # fixed: the same hashes on every run
+    m = int(idx.max()) + 1 if idx.size else 1
+    keys = [np.diff(ptr).astype(np.uint64)]
+    for _ in range(2):
+        value = rng.integers(1, 2**63, m, dtype=np.uint64)
+        cum = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(value[idx], dtype=np.uint64)])
+        keys.append(cum[ptr[1:]] - cum[ptr[:-1]])
+    _, first, inverse = np.unique(np.column_stack(keys), axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    group = rank[inverse]
+    leader = first[inverse]
+    for i in np.flatnonzero(leader != np.arange(n)).tolist():
+        j = int(leader[i])
+        if not np.array_equal(idx[ptr[i] : ptr[i + 1]], idx[ptr[j] : ptr[j + 1]]):
+            return _identical_groups_exact(ptr, idx)  # a hash collision (never seen): group exactly
+    return group
+
+
+def _identical_groups_exact(ptr: IntArray, idx: Any) -> IntArray:
+    keys: dict[bytes, int] = {}
+    group = np.empty(ptr.size - 1, dtype=np.int64)
+    for i in range(ptr.size - 1):
+        group[i] = keys.setdefault(idx[ptr[i] : ptr[i + 1]].tobytes(), len(keys))
+    return group
+
+
 def _merge_rows(rows: Any, w: FloatArray) -> tuple[Any, FloatArray]:
     """Merge rows (CSR, sorted indices) with identical column sets; weights add."""
-    keys: dict[bytes, int] = {}
-    group = np.empty(rows.shape[0], dtype=np.int64)
-    ptr, idx = rows.indptr, rows.indices
-    for i in range(rows.shape[0]):
-        group[i] = keys.setdefault(idx[ptr[i] : ptr[i + 1]].tobytes(), len(keys))
-    if len(keys) == rows.shape[0]:
+    group = _identical_groups(rows.indptr, rows.indices)
+    n_groups = int(group.max()) + 1 if group.size else 0
+    if n_groups == rows.shape[0]:
         return rows, w
     _, first = np.unique(group, return_index=True)
-    merged = np.asarray(np.bincount(group, weights=w, minlength=len(keys)), dtype=np.float64)
+    merged = np.asarray(np.bincount(group, weights=w, minlength=n_groups), dtype=np.float64)
     return rows[first], merged
+
+
+def _duplicate_columns(a: Any) -> BoolArray:
+    """Flag columns identical to a lower-index column (CSC with sorted indices); O(nnz)."""
+    group = _identical_groups(a.indptr, a.indices)
+    out = np.ones(a.shape[1], dtype=np.bool_)
+    _, first = np.unique(group, return_index=True)
+    out[first] = False
+    return out
 
 
 def _dominated_columns(a: Any) -> BoolArray:
@@ -50,6 +96,10 @@ def _dominated_columns(a: Any) -> BoolArray:
     ``S_l`` is larger or the two are equal and ``l < j``; this is a strict order,
     so every dominated column has an undominated dominator and exactly one
     column (the lowest index) survives among identical ones.
+
+    The check costs the sum over rows of their degree squared; beyond
+    ``_DOMINANCE_MAX_WORK`` (city-sized matrices, where it would take minutes
+    for a modest gain) only identical columns are removed.
     """
     n = a.shape[1]
     out = np.zeros(n, dtype=np.bool_)
@@ -57,14 +107,17 @@ def _dominated_columns(a: Any) -> BoolArray:
         return out
     size = np.diff(a.indptr).astype(np.int64)
     ones = sp.csc_array((np.ones(a.nnz, dtype=np.int32), a.indices, a.indptr), shape=a.shape)
+    ones_csr = ones.tocsr()
+    row_degree = np.diff(ones_csr.indptr).astype(np.int64)
+    if int(np.dot(row_degree, row_degree)) > _DOMINANCE_MAX_WORK:
+        return _duplicate_columns(a)
     at = ones.T.tocsr()
-    row_degree = np.diff(ones.tocsr().indptr).astype(np.int64)
     work = np.cumsum(at @ row_degree)
     start = 0
     while start < n:
         base = work[start - 1] if start else 0
         end = max(int(np.searchsorted(work, base + _DOMINANCE_BLOCK_WORK, side="right")), start + 1)
-        block = (at[start:end] @ ones).tocoo()
+        block = (at[start:end] @ ones_csr).tocoo()
         j = np.asarray(block.row, dtype=np.int64) + start
         col = np.asarray(block.col, dtype=np.int64)
         sj, sl = size[j], size[col]
