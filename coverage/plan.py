@@ -261,8 +261,8 @@ def plan_sites(
     threshold = units["threshold_m"].to_numpy(dtype=np.float64)
     already = (units["status"].astype(str) == "covered").to_numpy()
     wanted = ~already & (weights > 0)  # rows the optimizer can still gain
-    matrix = coverage_matrix(net, unit_snap, candidates.snap, radius_m=float(threshold.max(initial=0.0)), rows=wanted)
-    cover = matrix.within(threshold)
+    matrix = coverage_matrix(net, unit_snap, candidates.snap, radius_m=threshold, rows=wanted, distances=False)
+    cover = matrix.cover
     timings["matrix"] = time.perf_counter() - t
     counts["matrix_nonzeros"] = matrix.nnz
     counts["candidates"] = len(candidates)

@@ -281,3 +281,20 @@ def test_hashed_grouping_equals_exact_grouping(seed, n, m, dup):
     assert (
         _identical_groups(csr.indptr, csr.indices).tolist() == _identical_groups_exact(csr.indptr, csr.indices).tolist()
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 30), m=st.integers(0, 30), chunk=st.integers(1, 40))
+def test_column_sums_in_chunks(seed, n, m, chunk):
+    from coverage.optimize import _greedy
+
+    rng = np.random.default_rng(seed)
+    a = sp.csc_array(rng.random((n, m)) < rng.random())
+    v = rng.random(n) * 100
+    old = _greedy._SUM_CHUNK
+    _greedy._SUM_CHUNK = chunk
+    try:
+        got = _greedy.column_sums(a, v)
+    finally:
+        _greedy._SUM_CHUNK = old
+    assert np.allclose(got, a.T.astype(float) @ v)

@@ -34,7 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._types import FloatArray, IntArray
-from ._greedy import _lazy_greedy, _swap_improve, _value
+from ._greedy import _lazy_greedy, _swap_improve, _value, column_sums
 from ._highs import _mclp_model, _mclp_start, _sites_from_x
 from ._lp import BlockLP
 from ._reduce import _merge_rows, _Reduced
@@ -114,7 +114,7 @@ class BlockCurve:
         chain, gains = _lazy_greedy(self.red.a, self.red.w, self.cap)
         self.lower = np.concatenate([[0.0], np.cumsum(gains)])
         self.sols = [chain[:k] for k in range(self.cap + 1)]
-        weight = np.sort(np.asarray(self.red.a.T @ self.red.w, dtype=np.float64))[::-1]
+        weight = np.sort(column_sums(self.red.a, self.red.w))[::-1]
         self.upper = np.minimum(self.upper, np.concatenate([[0.0], np.cumsum(weight[: self.cap])]))
         self.bound_source = ["lagrangian"] * (self.cap + 1)
         self._spread()
@@ -214,7 +214,7 @@ class BlockCurve:
         self.limits.milp_used = True
         mu, bound = self._mu[k]
         incumbent = self.lower[k]
-        c = np.asarray(self.red.a.T @ mu, dtype=np.float64)
+        c = column_sums(self.red.a, mu)
         kth = np.sort(c)[::-1][k - 1] if k <= c.size else 0.0
         # Forcing column j into a solution costs at least kth - c_j of the bound.
         with_j = bound - np.maximum(kth - c, 0.0)
@@ -232,7 +232,7 @@ class BlockCurve:
 
     def _lagrangian(self, mu: FloatArray, k: int) -> float:
         """Bound ``sum_i max(0, w_i - mu_i) + sum of the k largest column weights under mu``."""
-        c = np.sort(np.asarray(self.red.a.T @ mu, dtype=np.float64))[::-1]
+        c = np.sort(column_sums(self.red.a, mu))[::-1]
         bound = math.fsum(np.maximum(self.red.w - mu, 0.0).tolist()) + math.fsum(c[:k].tolist())
         return min(bound, self.total)
 

@@ -14,6 +14,32 @@ from .._types import BoolArray, FloatArray
 from ._checks import _OPT_TOL, _REL_TOL
 from ._reduce import _Reduced
 
+#: Matrix entries handled per chunk by :func:`column_sums` (bounds its temporary memory).
+_SUM_CHUNK = 8_000_000
+
+
+def column_sums(a: Any, v: FloatArray) -> FloatArray:
+    """Return ``a.T @ v`` for a boolean CSC matrix without a float copy of the matrix.
+
+    Columns are summed in chunks of about ``_SUM_CHUNK`` entries, so the
+    temporary memory stays small even for city-sized matrices.
+    """
+    n = a.shape[1]
+    out = np.zeros(n, dtype=np.float64)
+    ptr, idx = a.indptr, a.indices
+    v = np.asarray(v, dtype=np.float64)
+    start = 0
+    while start < n:
+        end = max(int(np.searchsorted(ptr, ptr[start] + _SUM_CHUNK, side="right")) - 1, start + 1)
+        end = min(end, n)
+        lo, hi = int(ptr[start]), int(ptr[end])
+        if hi > lo:
+            first = ptr[start:end]
+            filled = np.flatnonzero(ptr[start + 1 : end + 1] > first)
+            out[start + filled] = np.add.reduceat(v[idx[lo:hi]], first[filled] - lo)
+        start = end
+    return out
+
 
 def _column_rows(a: Any, j: int) -> npt.NDArray[Any]:
     return np.asarray(a.indices[a.indptr[j] : a.indptr[j + 1]])
@@ -98,7 +124,7 @@ def _swap_improve(red: _Reduced, sites: Sequence[int], *, max_passes: int | None
         count[_column_rows(a, s)] += 1
     passes = max_passes if max_passes is not None else 10 * len(current) + 50
     for _ in range(passes):
-        base = np.asarray(a.T @ np.where(count == 0, w, 0.0), dtype=np.float64)
+        base = column_sums(a, np.where(count == 0, w, 0.0))
         chosen = np.zeros(n_cols, dtype=np.bool_)
         chosen[current] = True
         best_delta, best = tol, None
@@ -128,7 +154,7 @@ def _submodular_bound(red: _Reduced, sites: Sequence[int], k: int) -> float:
     a, w = red.a, red.w
     covered = _covered_mask(a, sites, a.shape[0])
     value = math.fsum(w[covered].tolist())
-    gains = np.asarray(a.T @ np.where(covered, 0.0, w), dtype=np.float64)
+    gains = column_sums(a, np.where(covered, 0.0, w))
     if sites:
         gains[np.asarray(sites, dtype=np.int64)] = 0.0
     top = np.sort(gains)[::-1][:k]

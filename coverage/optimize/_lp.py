@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._types import FloatArray, IntArray
+from ._greedy import column_sums
 from ._highs import _HighsModel, _mclp_model
 from ._reduce import _Reduced
 
@@ -54,20 +55,19 @@ class BlockLP:
 
     def __init__(self, red: _Reduced, seed_columns: IntArray, cap: int) -> None:
         self.red = red
-        self.at = sp.csr_array(red.a.T, dtype=np.float64)
         n = red.shape[1]
         self.total = math.fsum(red.w.tolist())
         if n <= CG_MIN_COLUMNS:
             self.working = np.arange(n, dtype=np.int64)
         else:
-            heavy = np.argsort(-(self.at @ red.w), kind="stable")[: max(2 * _CG_ADD, 5 * cap)]
+            heavy = np.argsort(-column_sums(red.a, red.w), kind="stable")[: max(2 * _CG_ADD, 5 * cap)]
             self.working = np.union1d(heavy, seed_columns).astype(np.int64)
         self._model: _HighsModel | None = None
         self._rows: IntArray = np.empty(0, dtype=np.int64)
 
     def lagrangian(self, mu: FloatArray, k: int) -> tuple[float, FloatArray]:
         """Return the bound ``L(mu)`` for ``k`` sites and the column prices ``A^T mu``."""
-        c = np.asarray(self.at @ mu, dtype=np.float64)
+        c = column_sums(self.red.a, mu)
         top = np.sort(c)[::-1][:k]
         bound = math.fsum(np.maximum(self.red.w - mu, 0.0).tolist()) + math.fsum(top.tolist())
         return min(bound, self.total), c
