@@ -82,7 +82,7 @@ class CoverageMatrix:
             raise CoverageInternalError(f"within: {threshold_m.shape} thresholds for {self.shape[0]} demand rows")
         dist = self.distance_m
         keep = dist.data <= threshold_m[dist.indices]
-        out = sp.csc_array((keep, dist.indices, dist.indptr), shape=self.shape)
+        out = sp.csc_array((keep, dist.indices.copy(), dist.indptr.copy()), shape=self.shape)
         out.eliminate_zeros()
         return out
 
@@ -140,7 +140,7 @@ def coverage_matrix(
         src, tgt, src_ok, tgt_ok = demand_snap, candidate_snap, demand_ok, candidate_snap.ok
     aug = augment(net, np.where(src_ok, src.edge, -1), src.offset_m, src.access_m)
     loc = locate(aug, np.where(tgt_ok, tgt.edge, -1), tgt.offset_m, tgt.access_m)
-    s_pos, t_pos, dist = _pairs(
+    pieces = _pairs(
         aug,
         np.flatnonzero(src_ok),
         loc,
@@ -149,20 +149,29 @@ def coverage_matrix(
         demand_is_source=not from_candidates,
         keep_distance=distances,
     )
-    r, c = (t_pos, s_pos) if from_candidates else (s_pos, t_pos)
-    del s_pos, t_pos
-    # Column-major, pairs unique: count per column, then place (a stable counting sort).
-    order = np.argsort(c, kind="stable")
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(c, minlength=n_c))]).astype(np.int64)
-    indices = r[order].astype(np.int32 if n_d < 2**31 else np.int64)
-    distance = None
-    if distances:
-        distance = sp.csc_array((dist[order], indices, indptr), shape=(n_d, n_c))
-        distance.sort_indices()  # sorts indices and data together
-        indices = distance.indices
-    cover = sp.csc_array((np.ones(indices.size, dtype=bool), indices.copy(), indptr.copy()), shape=(n_d, n_c))
+    major, minor = (n_c, n_d) if from_candidates else (n_d, n_c)
+    indptr, indices, data = _assemble(pieces, major, minor, keep_distance=distances)
+    del pieces
+    if from_candidates:  # sources are candidates: the pieces are already column-major
+        cover = sp.csc_array((np.ones(indices.size, dtype=bool), indices, indptr), shape=(n_d, n_c))
+        distance = sp.csc_array((data, indices.copy(), indptr.copy()), shape=(n_d, n_c)) if distances else None
+    else:
+        cover = sp.csr_array((np.ones(indices.size, dtype=bool), indices, indptr), shape=(n_d, n_c)).tocsc()
+        distance = sp.csr_array((data, indices, indptr), shape=(n_d, n_c)).tocsc() if distances else None
     cover.sort_indices()
+    if distance is not None:
+        distance.sort_indices()
     return CoverageMatrix(cover=cover, distance_m=distance, radius_m=limit)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Pairs of one batch (and chunk of points), grouped by source, points ascending."""
+
+    sources: IntArray  # the batch's source positions (in the inputs)
+    counts: IntArray  # pairs per source
+    points: IntArray  # point positions (in the inputs), source-major
+    distance: FloatArray  # empty unless distances are kept
 
 
 def _pairs(
@@ -173,13 +182,9 @@ def _pairs(
     threshold: FloatArray,
     *,
     demand_is_source: bool,
-    keep_distance: bool = True,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """All (source, located point) pairs within their demand unit's threshold.
-
-    Returns positions in the inputs (int32 where they fit) and distances
-    (empty unless ``keep_distance``).
-    """
+    keep_distance: bool,
+) -> list[_Piece]:
+    """All (source, located point) pairs within their demand unit's threshold, batch by batch."""
     targets = np.flatnonzero(loc.ok)
     n = aug.n_nodes
     # Points listed under both ends of their segment, to find those touching a window.
@@ -190,10 +195,8 @@ def _pairs(
     by_node = owner[order]
     del ends, owner, order
     local_of = np.full(n, -1, dtype=np.int64)
-    small = np.int32 if max(loc.ok.size, int(sources.max(initial=0)) + 1) < 2**31 else np.int64
-    out_s: list[IntArray] = []
-    out_t: list[IntArray] = []
-    out_d: list[FloatArray] = []
+    small = np.int32 if loc.ok.size < 2**31 else np.int64
+    pieces: list[_Piece] = []
     for block in bounded_blocks(aug, aug.point_node[sources], limit=limit):
         reached = block.nodes[(block.dist <= limit).any(axis=0)]
         if reached.size == 0:
@@ -214,12 +217,39 @@ def _pairs(
             d = np.minimum(padded[:, la[lo : lo + step]] + loc.to_a[pts], padded[:, lb[lo : lo + step]] + loc.to_b[pts])
             d += loc.access[pts]
             bound = threshold[src][:, None] if demand_is_source else threshold[pts][None, :]
-            si, ti = np.nonzero(d <= bound)
-            out_s.append(src[si].astype(small))
-            out_t.append(pts[ti].astype(small))
-            if keep_distance:
-                out_d.append(d[si, ti])
-    if not out_s:
-        return np.empty(0, small), np.empty(0, small), np.empty(0)
-    dist = np.concatenate(out_d) if keep_distance else np.empty(0)
-    return np.concatenate(out_s), np.concatenate(out_t), dist
+            hit = d <= bound
+            si, ti = np.nonzero(hit)  # row-major: grouped by source, points ascending
+            pieces.append(
+                _Piece(
+                    sources=src,
+                    counts=hit.sum(axis=1),
+                    points=pts[ti].astype(small),
+                    distance=d[si, ti] if keep_distance else np.empty(0),
+                )
+            )
+    return pieces
+
+
+def _assemble(
+    pieces: list[_Piece], n_major: int, n_minor: int, *, keep_distance: bool
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Place the pieces into one compressed structure over the sources (indptr, indices, data)."""
+    per_source = np.zeros(n_major, dtype=np.int64)
+    for piece in pieces:
+        per_source[piece.sources] += piece.counts
+    indptr: IntArray = np.concatenate([[0], np.cumsum(per_source)]).astype(np.int64)
+    small = np.int32 if n_minor < 2**31 else np.int64
+    indices: IntArray = np.empty(int(indptr[-1]), dtype=small)
+    data: FloatArray = np.empty(indices.size if keep_distance else 0)
+    fill = indptr[:-1].copy()
+    for piece in pieces:
+        total = int(piece.counts.sum())
+        if total == 0:
+            continue
+        offset = np.repeat(fill[piece.sources] - (np.cumsum(piece.counts) - piece.counts), piece.counts)
+        where = offset + np.arange(total)
+        indices[where] = piece.points
+        if keep_distance:
+            data[where] = piece.distance
+        fill[piece.sources] += piece.counts
+    return indptr, indices, data

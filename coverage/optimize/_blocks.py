@@ -15,6 +15,7 @@ lower curves give a feasible allocation, upper curves a proven upper bound.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +23,29 @@ from scipy.sparse.csgraph import connected_components
 
 from .._types import FloatArray, IntArray
 from ._reduce import _Reduced
+
+#: Matrix entries turned into column links per chunk of rows.
+_LINK_CHUNK = 8_000_000
+
+
+def _column_links(ptr: IntArray, idx: Any, n_cols: int) -> IntArray:
+    """Distinct pairs of consecutive columns within each row (CSR, sorted), as an (m, 2) array."""
+    n = ptr.size - 1
+    keys = [np.empty(0, dtype=np.int64)]
+    start = 0
+    while start < n:
+        end = min(max(int(np.searchsorted(ptr, ptr[start] + _LINK_CHUNK, side="right")) - 1, start + 1), n)
+        lo, hi = int(ptr[start]), int(ptr[end])
+        cols = np.asarray(idx[lo:hi], dtype=np.int64)
+        if cols.size > 1:
+            linked = np.ones(cols.size - 1, dtype=bool)  # entry i links to i + 1 unless i ends its row
+            row_end = ptr[start + 1 : end + 1] - lo - 1
+            linked[row_end[(row_end >= 0) & (row_end < cols.size - 1)]] = False
+            pos = np.flatnonzero(linked)
+            keys.append(np.unique(cols[pos] * n_cols + cols[pos + 1]))
+        start = end
+    key = np.unique(np.concatenate(keys))
+    return np.column_stack(np.divmod(key, n_cols))
 
 
 def split_blocks(red: _Reduced) -> list[_Reduced]:
@@ -43,27 +67,27 @@ def split_blocks(red: _Reduced) -> list[_Reduced]:
     n_rows, n_cols = red.shape
     if n_cols == 0:
         return []
-    # The bipartite graph as one square matrix: row i links to node n_rows + j (one direction
-    # is enough: components are computed on the undirected graph).
+    # Columns sharing a row are linked by a chain through the row's (sorted) columns;
+    # the chains' distinct links, gathered in chunks of rows, span the same components
+    # at a fraction of the memory of the bipartite graph.
     a = red.a_csr
-    indptr = np.concatenate([a.indptr, np.full(n_cols, a.indptr[-1])])
-    graph = sp.csr_array(
-        (np.ones(a.nnz, dtype=np.int8), a.indices + n_rows, indptr), shape=(n_rows + n_cols, n_rows + n_cols)
-    )
-    _, label = connected_components(graph, directed=False)
-    if np.unique(label[n_rows:]).size == 1:  # one block: no copy
+    links = _column_links(a.indptr, a.indices, n_cols)
+    graph = sp.csr_array((np.ones(links.shape[0], dtype=np.int8), (links[:, 0], links[:, 1])), shape=(n_cols, n_cols))
+    n_labels, col_label = connected_components(graph, directed=False)
+    if n_labels == 1:  # one block: no copy
         return [_Reduced(a=red.a, a_csr=red.a_csr, w=red.w, cols=np.arange(n_cols, dtype=np.int64))]
-    col_label = label[n_rows:]
-    row_label = label[:n_rows]
+    has = np.diff(a.indptr) > 0
+    row_label = np.full(n_rows, -1, dtype=np.int64)
+    row_label[has] = col_label[a.indices[a.indptr[:-1][has]]]
     # Number blocks by their lowest column, so the order does not depend on scipy's labelling.
-    first_col = np.full(label.max() + 1, n_cols, dtype=np.int64)
+    first_col = np.full(n_labels, n_cols, dtype=np.int64)
     np.minimum.at(first_col, col_label, np.arange(n_cols))
     used = np.unique(col_label)
     order = used[np.argsort(first_col[used], kind="stable")]
     col_order = np.argsort(col_label, kind="stable")
-    col_ptr = np.searchsorted(col_label[col_order], np.arange(label.max() + 2))
+    col_ptr = np.searchsorted(col_label[col_order], np.arange(n_labels + 1))
     row_order = np.argsort(row_label, kind="stable")
-    row_ptr = np.searchsorted(row_label[row_order], np.arange(label.max() + 2))
+    row_ptr = np.searchsorted(row_label[row_order], np.arange(n_labels + 1))
     blocks = []
     for lab in order.tolist():
         cols = col_order[col_ptr[lab] : col_ptr[lab + 1]]

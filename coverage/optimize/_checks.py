@@ -24,8 +24,21 @@ _OPT_TOL = 1e-7
 
 
 def _as_cover(cover: Any, *, name: str = "cover") -> Any:
-    """Return ``cover`` as a canonical boolean CSC array (a copy)."""
+    """Return ``cover`` as a canonical boolean CSC array (a copy unless it is one already).
+
+    The optimizer never modifies it, so an input that is already a canonical
+    boolean CSC array (sorted indices, no duplicates, no stored False) is used
+    as it is: at city scale a copy costs gigabytes.
+    """
     if sp.issparse(cover):
+        if (
+            cover.format == "csc"
+            and cover.dtype == np.bool_
+            and cover.ndim == 2
+            and cover.has_canonical_format
+            and bool(cover.data.all())
+        ):
+            return sp.csc_array(cover, copy=False)
         mat = sp.csc_array(cover, copy=True)
     else:
         try:
@@ -204,8 +217,9 @@ class _Problem:
 
     def reachable(self) -> BoolArray:
         """Demand units some available candidate covers."""
-        sub = self.a[:, np.flatnonzero(self.available)]
-        return np.asarray(np.diff(sub.tocsr().indptr) > 0)
+        avail = np.flatnonzero(self.available)
+        sub = self.a if avail.size == self.a.shape[1] else self.a[:, avail]
+        return np.asarray(np.bincount(sub.indices, minlength=sub.shape[0]) > 0)
 
 
 def _problem(cover: Any, weights: Any, already_covered: Any, *, weights_required: bool = True) -> _Problem:

@@ -13,6 +13,8 @@ from ._checks import _Problem
 
 #: Work budget (multiply-adds) per block when looking for dominated candidates.
 _DOMINANCE_BLOCK_WORK = 4_000_000
+#: Matrix entries hashed per chunk (bounds the temporary memory of the grouping).
+_HASH_CHUNK = 8_000_000
 #: Largest total work (sum of squared row degrees) spent looking for dominated candidates.
 _DOMINANCE_MAX_WORK = 100_000_000
 
@@ -45,20 +47,42 @@ def _identical_groups(ptr: IntArray, idx: Any) -> IntArray:
     m = int(idx.max()) + 1 if idx.size else 1
     keys = [np.diff(ptr).astype(np.uint64)]
     for _ in range(2):
-        value = rng.integers(1, 2**63, m, dtype=np.uint64)
-        cum = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(value[idx], dtype=np.uint64)])
-        keys.append(cum[ptr[1:]] - cum[ptr[:-1]])
-    _, first, inverse = np.unique(np.column_stack(keys), axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+        keys.append(_segment_sums(rng.integers(1, 2**63, m, dtype=np.uint64), ptr, idx))
+    order = np.lexsort(keys[::-1])  # stable: within a group, rows keep their order
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for key in keys:
+        sorted_key = key[order]
+        new[1:] |= sorted_key[1:] != sorted_key[:-1]
+    first = order[new]  # lowest row of each group
+    sorted_group = np.cumsum(new) - 1
+    leader = np.empty(n, dtype=np.int64)
+    leader[order] = first[sorted_group]
     rank = np.empty(first.size, dtype=np.int64)
     rank[np.argsort(first, kind="stable")] = np.arange(first.size)
-    group = rank[inverse]
-    leader = first[inverse]
+    group = np.empty(n, dtype=np.int64)
+    group[order] = rank[sorted_group]
     for i in np.flatnonzero(leader != np.arange(n)).tolist():
         j = int(leader[i])
         if not np.array_equal(idx[ptr[i] : ptr[i + 1]], idx[ptr[j] : ptr[j + 1]]):
             return _identical_groups_exact(ptr, idx)  # a hash collision (never seen): group exactly
     return group
+
+
+def _segment_sums(value: Any, ptr: IntArray, idx: Any) -> Any:
+    """Per segment ``s``, the wrapping uint64 sum of ``value[idx[ptr[s]:ptr[s + 1]]]``, in chunks."""
+    n = ptr.size - 1
+    out = np.zeros(n, dtype=np.uint64)
+    start = 0
+    while start < n:
+        end = min(max(int(np.searchsorted(ptr, ptr[start] + _HASH_CHUNK, side="right")) - 1, start + 1), n)
+        first = ptr[start:end]
+        filled = np.flatnonzero(ptr[start + 1 : end + 1] > first)
+        if filled.size:
+            lo, hi = int(ptr[start]), int(ptr[end])
+            out[start + filled] = np.add.reduceat(value[idx[lo:hi]], first[filled] - lo)
+        start = end
+    return out
 
 
 def _identical_groups_exact(ptr: IntArray, idx: Any) -> IntArray:
@@ -106,11 +130,11 @@ def _dominated_columns(a: Any) -> BoolArray:
     if n < 2:
         return out
     size = np.diff(a.indptr).astype(np.int64)
-    ones = sp.csc_array((np.ones(a.nnz, dtype=np.int32), a.indices, a.indptr), shape=a.shape)
-    ones_csr = ones.tocsr()
-    row_degree = np.diff(ones_csr.indptr).astype(np.int64)
+    row_degree = np.bincount(a.indices, minlength=a.shape[0]).astype(np.int64)
     if int(np.dot(row_degree, row_degree)) > _DOMINANCE_MAX_WORK:
         return _duplicate_columns(a)
+    ones = sp.csc_array((np.ones(a.nnz, dtype=np.int32), a.indices, a.indptr), shape=a.shape)
+    ones_csr = ones.tocsr()
     at = ones.T.tocsr()
     work = np.cumsum(at @ row_degree)
     start = 0
@@ -134,7 +158,7 @@ def _reduce(prob: _Problem, *, enabled: bool, weighted: bool) -> _Reduced:
     removed and already-covered rows get weight 0.
     """
     avail = np.flatnonzero(prob.available).astype(np.int64)
-    sub = prob.a[:, avail]
+    sub = prob.a if avail.size == prob.a.shape[1] else prob.a[:, avail]
     base_w = prob.weights if weighted else np.ones(prob.a.shape[0], dtype=np.float64)
     if not enabled:
         w = np.where(prob.already, 0.0, base_w)
@@ -143,13 +167,11 @@ def _reduce(prob: _Problem, *, enabled: bool, weighted: bool) -> _Reduced:
         csr = sub_csc.tocsr()
         csr.sort_indices()
         return _Reduced(a=sub_csc, a_csr=csr, w=w, cols=avail)
-    csr = sp.csr_array(sub)
-    csr.sort_indices()
-    keep = ~prob.already & (np.diff(csr.indptr) > 0)
+    keep = ~prob.already & (np.bincount(sub.indices, minlength=sub.shape[0]) > 0)
     if weighted:
         keep &= prob.weights > 0
     rows = np.flatnonzero(keep)
-    mat = csr[rows]
+    mat = sp.csr_array(sub[rows] if rows.size < sub.shape[0] else sub)
     mat.sort_indices()
     w = base_w[rows]
     # Merging identical rows never changes which column sets contain which, and a
@@ -160,14 +182,15 @@ def _reduce(prob: _Problem, *, enabled: bool, weighted: bool) -> _Reduced:
     csc = sp.csc_array(mat)
     csc.sort_indices()
     useful = np.flatnonzero(np.diff(csc.indptr) > 0)
-    csc = csc[:, useful]
-    csc.sort_indices()
-    keep_cols = np.flatnonzero(~_dominated_columns(csc))
-    csc = csc[:, keep_cols]
+    keep_cols = np.flatnonzero(~_dominated_columns(csc[:, useful] if useful.size < csc.shape[1] else csc))
     cols = avail[useful][keep_cols]
-    mat = csc.tocsr()
-    mat.sort_indices()
-    mat, w = _merge_rows(mat, w)
-    csc = sp.csc_array(mat)
-    csc.sort_indices()
+    if cols.size < csc.shape[1]:  # dropping columns can make rows identical: merge again
+        csc = csc[:, useful[keep_cols]]
+        mat = csc.tocsr()
+        mat.sort_indices()
+        n_rows = mat.shape[0]
+        mat, w = _merge_rows(mat, w)
+        if mat.shape[0] < n_rows:
+            csc = sp.csc_array(mat)
+        csc.sort_indices()
     return _Reduced(a=csc, a_csr=mat, w=np.asarray(w, dtype=np.float64), cols=cols.astype(np.int64))
