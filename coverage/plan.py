@@ -37,6 +37,7 @@ from ._defaults import (
 from ._errors import CoverageInputError, CoverageInternalError, CoverageWarning
 from ._frames import site_frame
 from ._matrix import CoverageMatrix, coverage_matrix
+from ._plan_models import ModelOptions, gain_on_matrix, rows_needed, select
 from ._types import FloatArray
 from ._validate import as_count, as_share
 from .assess import CoverageResult, assess_coverage, group_radii
@@ -162,6 +163,11 @@ def plan_sites(
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     areas: gpd.GeoDataFrame | None = None,
     area_name_col: str | None = None,
+    capacity_col: str | None = None,
+    visits_per_resident: float | None = None,
+    new_site_capacity: float | None = None,
+    backup: bool = False,
+    fairness_col: str | None = None,
 ) -> SitePlan:
     """Propose new sites that close the coverage gaps.
 
@@ -213,6 +219,22 @@ def plan_sites(
         Polygons to tabulate the "after" coverage by.
     area_name_col : str, optional
         Column naming each area.
+    capacity_col, visits_per_resident, new_site_capacity
+        Capacitated model: each hall serves at most ``capacity_col`` residents
+        (a column of ``halls``; divided by ``visits_per_resident`` when it
+        counts visits a day) and each new site ``new_site_capacity``; the ``k``
+        sites then maximise the residents *served* within capacity
+        (:func:`coverage.optimize.capacitated_coverage`).
+    backup : bool, default False
+        Most coverage, then the most residents within reach of a second site
+        (:func:`coverage.optimize.max_backup_coverage`).
+    fairness_col : str, optional
+        Column of the assessed units naming each resident's group (e.g.
+        ``"community"``): the ``k`` sites maximise the worst group's covered
+        share, then coverage (:func:`coverage.optimize.max_min_coverage`).
+
+    Only one of the three models can be asked at a time; the curve and the
+    target question always use plain coverage. Group weights apply to all.
 
     Returns
     -------
@@ -225,6 +247,14 @@ def plan_sites(
     if target_share is not None:
         target_share = as_share(target_share, name="target_share")
     halls = site_frame(halls, id_col=id_col, name_col=name_col)
+    model = ModelOptions(
+        capacity_col=capacity_col,
+        visits_per_resident=visits_per_resident,
+        new_site_capacity=new_site_capacity,
+        backup=bool(backup),
+        fairness_col=fairness_col,
+    )
+    kind = model.kind
     t = time.perf_counter()
     if radius_m is not None or minutes is not None or group_walk_speed_kmh is not None:
         options: dict[str, Any] = {
@@ -260,7 +290,7 @@ def plan_sites(
     unit_snap = before.unit_snap if before.unit_snap is not None else snap_points(net, units, max_snap_m=max_snap_m)
     threshold = units["threshold_m"].to_numpy(dtype=np.float64)
     already = (units["status"].astype(str) == "covered").to_numpy()
-    wanted = ~already & (weights > 0)  # rows the optimizer can still gain
+    wanted = rows_needed(kind, ~already, weights)  # rows the models can still gain on
     matrix = coverage_matrix(net, unit_snap, candidates.snap, radius_m=threshold, rows=wanted, distances=False)
     cover = matrix.cover
     timings["matrix"] = time.perf_counter() - t
@@ -280,8 +310,24 @@ def plan_sites(
         time_limit_s=time_limit_s,
         max_nodes=max_nodes,
     )
-    timings["optimize"] = time.perf_counter() - t
     selection, target = solved.selection, solved.target
+    if kind != "coverage":
+        selection = select(
+            model,
+            net=net,
+            halls=halls,
+            units=units,
+            unit_snap=unit_snap,
+            threshold=threshold,
+            cover=cover,
+            weights=weights,
+            already=already,
+            k=k,
+            time_limit_s=time_limit_s,
+            max_nodes=max_nodes,
+            max_snap_m=max_snap_m,
+        )
+    timings["optimize"] = time.perf_counter() - t
     curve = solved.curve if solved.curve is not None else pd.DataFrame()
     if target_share is None:
         target_note = ""
@@ -309,7 +355,9 @@ def plan_sites(
     )
     after = _assess(net, combined, before, _threshold_options(before), max_snap_m, areas, area_name_col)
     timings["after"] = time.perf_counter() - t
-    _check_consistency(before, after, selection, weights)
+    _check_consistency(before, after, gain_on_matrix(cover, selection.sites, weights, already), weights)
+    if kind != "capacitated":  # the objective is the newly covered weight itself
+        _check_consistency(before, after, selection.objective, weights)
     return SitePlan(
         sites=sites,
         areas=new_areas,
@@ -394,17 +442,14 @@ def _weights(units: gpd.GeoDataFrame, group: str, group_weights: dict[str, float
     return np.asarray(units["population"].to_numpy(dtype=np.float64) * w, dtype=np.float64)
 
 
-def _check_consistency(
-    before: CoverageResult, after: CoverageResult, selection: SiteSelection, weights: FloatArray
-) -> None:
-    """Check that the optimizer's objective equals what the new sites add on the network."""
+def _check_consistency(before: CoverageResult, after: CoverageResult, claimed: float, weights: FloatArray) -> None:
+    """Check that a claimed gain equals what the new sites add on the network (an independent assessment)."""
     covered_before = (before.units["status"].astype(str) == "covered").to_numpy()
     covered_after = (after.units["status"].astype(str) == "covered").to_numpy()
     if bool((covered_before & ~covered_after).any()):
         raise CoverageInternalError("adding sites left a resident covered before uncovered")
     gained = float(weights[covered_after & ~covered_before].sum())
-    if not math.isclose(gained, float(selection.objective), rel_tol=1e-9, abs_tol=1e-6):
+    if not math.isclose(gained, float(claimed), rel_tol=1e-9, abs_tol=1e-6):
         raise CoverageInternalError(
-            f"the optimizer claims {selection.objective:.6f} newly covered but the network "
-            f"assessment finds {gained:.6f}"
+            f"the optimizer claims {claimed:.6f} newly covered but the network assessment finds {gained:.6f}"
         )

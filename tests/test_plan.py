@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
@@ -106,3 +108,65 @@ def test_everyone_covered_is_nothing_to_do() -> None:
         plan = plan_sites(net, points([(100.0, 0.0)]), before, build_candidates(net), k=0, k_max=2)
     assert len(plan.sites) == 0
     assert plan.selection.objective == 0.0
+
+
+def test_plan_with_capacity_backup_and_fairness() -> None:
+    net, halls, before = line_case()
+    cands = build_candidates(net, spacing_m=100.0)
+    free = plan_sites(net, halls, before, cands, k=1, k_max=None, target_share=None)
+    # every hall and new site serves at most 40 residents: the best single site now serves 40 more
+    capped = plan_sites(
+        net,
+        halls.assign(cap=60.0),
+        before,
+        cands,
+        k=1,
+        k_max=None,
+        target_share=None,
+        capacity_col="cap",
+        new_site_capacity=40.0,
+    )
+    sel = capped.selection
+    assert sel.model == "capacitated_coverage" and sel.optimal
+    assert sel.covered_before == pytest.approx(50.0)  # the hall reaches 50 residents, capacity 60
+    assert sel.objective == pytest.approx(40.0)
+    assert sel.extras["within_reach_after"] >= sel.covered_after
+    assert free.selection.objective == pytest.approx(110.0)  # uncapped: 11 units of 10 within 500 m
+    # halls counting visits: 60 visits a day at 2 visits per resident serve 30 residents
+    visits = plan_sites(
+        net,
+        halls.assign(cap=60.0),
+        before,
+        cands,
+        k=1,
+        k_max=None,
+        target_share=None,
+        capacity_col="cap",
+        visits_per_resident=2.0,
+        new_site_capacity=40.0,
+    )
+    assert visits.selection.covered_before == pytest.approx(30.0)
+    backup = plan_sites(net, halls, before, cands, k=2, k_max=None, target_share=None, backup=True)
+    assert backup.selection.model == "backup_coverage" and backup.selection.optimal
+    assert backup.selection.objective == pytest.approx(150.0)  # coverage first: the same as plain coverage
+    with pytest.raises(CoverageInputError, match="choose one model"):
+        plan_sites(net, halls, before, cands, k=1, backup=True, new_site_capacity=10.0)
+    with pytest.raises(CoverageInputError, match="fairness_col='community'"):
+        plan_sites(net, halls, before, cands, k=1, k_max=None, target_share=None, fairness_col="community")
+    with pytest.raises(CoverageInputError, match="capacity_col='seats'"):
+        plan_sites(net, halls, before, cands, k=1, k_max=None, target_share=None, capacity_col="seats")
+
+
+def test_plan_max_min_lifts_the_worst_community() -> None:
+    net, halls, before = line_case()
+    west = before.units.geometry.x.to_numpy() < 1000
+    units = before.units.assign(community=np.where(west, "west", "east"))
+    before_grouped = dataclasses.replace(before, units=units)
+    cands = build_candidates(net, spacing_m=100.0)
+    fair = plan_sites(net, halls, before_grouped, cands, k=1, k_max=None, target_share=None, fairness_col="community")
+    sel = fair.selection
+    assert sel.model == "max_min_coverage" and sel.optimal
+    # west is half covered by the hall, east not at all: the one new site must go east
+    assert sel.extras["worst_share_before"] == 0.0
+    assert sel.extras["worst_share_after"] > 0.0
+    assert fair.sites.geometry.x.iloc[0] > 1000

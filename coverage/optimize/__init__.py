@@ -20,6 +20,13 @@ Models
     The fewest new sites that bring the covered share to a target.
 :func:`solve_coverage`
     The three above at once, sharing all work (what the planner uses).
+:func:`capacitated_coverage`
+    Maximum coverage where every site serves at most its capacity (residents),
+    existing halls included: exact MILP on the sparse pairs.
+:func:`max_backup_coverage`
+    Coverage, then coverage by a second site (backup), lexicographically.
+:func:`max_min_coverage`
+    The worst group's (community's) covered share, then total coverage.
 :func:`full_coverage`
     The fewest new sites that cover every demand unit some candidate can reach
     (the location set covering problem, LSCP).
@@ -71,20 +78,26 @@ Examples
 
 from __future__ import annotations
 
+from .backup import max_backup_coverage
+from .capacitated import capacitated_coverage
 from .combined import CoverageSolution, solve_coverage
 from .costs import from_cost_matrix, lscp_from_cost_matrix
 from .fewest import full_coverage, reachable_share, target_coverage
 from .maximum import coverage_curve, max_coverage
+from .maxmin import max_min_coverage
 from .result import SiteSelection
 
 __all__ = [
     "CoverageSolution",
     "SiteSelection",
+    "capacitated_coverage",
     "coverage_curve",
     "from_cost_matrix",
     "full_coverage",
     "lscp_from_cost_matrix",
+    "max_backup_coverage",
     "max_coverage",
+    "max_min_coverage",
     "reachable_share",
     "solve_coverage",
     "target_coverage",

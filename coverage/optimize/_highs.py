@@ -81,6 +81,8 @@ class _HighsModel:
         n_integer: int,
         maximize: bool,
         relax: bool = False,
+        col_lower: FloatArray | None = None,
+        col_upper: FloatArray | None = None,
     ) -> None:
         m = sp.csc_array(matrix, dtype=np.float64)
         m.sort_indices()
@@ -89,8 +91,8 @@ class _HighsModel:
         lp.num_col_ = int(n_cols)
         lp.num_row_ = int(n_rows)
         lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-        lp.col_lower_ = np.zeros(n_cols)
-        lp.col_upper_ = np.ones(n_cols)
+        lp.col_lower_ = np.zeros(n_cols) if col_lower is None else np.asarray(col_lower, dtype=np.float64)
+        lp.col_upper_ = np.ones(n_cols) if col_upper is None else np.asarray(col_upper, dtype=np.float64)
         lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
         lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
         lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize

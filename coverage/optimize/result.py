@@ -80,6 +80,10 @@ class SiteSelection:
         Proven lower bound on the number of new sites (fewest-sites models).
     n_blocks : int
         Independent blocks the reduced problem fell apart into (0: not split).
+    extras : dict
+        Model-specific figures (capacity: residents served before and after;
+        backup: weight covered twice before and after; max-min: the worst
+        group's share before and after), shown in the summary.
     """
 
     sites: IntArray
@@ -100,8 +104,10 @@ class SiteSelection:
     fixed_sites: IntArray = field(default_factory=_empty_int)
     sites_lower_bound: int | None = None
     n_blocks: int = 0
+    extras: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "extras", dict(self.extras))
         for name in ("sites", "marginal_weight", "fixed_sites"):
             arr = np.array(getattr(self, name), copy=True)
             arr.setflags(write=False)
@@ -171,6 +177,8 @@ class SiteSelection:
             rows.append(("certificate", f"upper bound {_fmt(self.upper_bound)}; gap {self.gap:.3%}"))
         if self.fixed_sites.size:
             rows.append(("fixed open", _few(self.fixed_sites.tolist())))
+        for name, value in self.extras.items():
+            rows.append((name.replace("_", " "), _fmt(value) if abs(value) >= 1 or value == 0 else f"{value:.4f}"))
         rows.append(
             (
                 "time",
