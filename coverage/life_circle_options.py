@@ -16,7 +16,7 @@ from typing import Any
 from ._errors import CoverageInputError
 from .standards import Standard, load_standard, read_standard
 
-__all__ = ["HALLS_KEY", "check_life_circle_options", "scenario_standard"]
+__all__ = ["HALLS_KEY", "check_life_circle_options", "check_plan_objective", "scenario_standard"]
 
 HALLS_KEY = "halls"
 """Name of the scenario's ``[halls]`` in ``[life_circle] facilities`` (and in the life-circle tables)."""
@@ -37,6 +37,7 @@ def check_life_circle_options(
     *,
     section_given: bool,
     default_standard: str,
+    plan_uses_capacity: bool = False,
 ) -> None:
     """Check ``[life_circle]`` and the capacity keys; set ``enabled`` and the resolved ``facilities``.
 
@@ -54,13 +55,15 @@ def check_life_circle_options(
         Whether the file has a ``[life_circle]`` section.
     default_standard : str
         The schema's default for ``standard`` (to tell it from a given one).
+    plan_uses_capacity : bool, default False
+        ``[plan] objective = "capacitated"`` uses the halls' capacity too.
     """
     _check_capacity_keys(path, halls, services)
     with_capacity = halls["capacity_col"] is not None or any(s["capacity_col"] is not None for s in services)
     if lc["enabled"] is None:
         lc["enabled"] = section_given or with_capacity
     if not lc["enabled"]:
-        if with_capacity:
+        if with_capacity and not plan_uses_capacity:
             raise CoverageInputError(
                 f"{path}: capacity_col is given but [life_circle] enabled = false turns off the step that uses it; "
                 "remove one of them."
@@ -156,3 +159,29 @@ def _facility_map(
             "type from one service (merge their sites into one file)."
         )
     return mapping
+
+
+def check_plan_objective(
+    path: Path, plan: dict[str, Any], halls: dict[str, Any], communities: dict[str, Any], areas: dict[str, Any]
+) -> None:
+    """Check ``[plan] objective`` and the keys it needs (``new_site_capacity``, capacities, areas)."""
+    objective = plan["objective"]
+    if plan["new_site_capacity"] is not None and objective != "capacitated":
+        raise CoverageInputError(
+            f"{path}: [plan] new_site_capacity is for objective = 'capacitated' (objective is {objective!r}); "
+            "remove it or set the objective."
+        )
+    if objective == "capacitated":
+        if plan["new_site_capacity"] is None:
+            raise CoverageInputError(
+                f"{path}: [plan] objective = 'capacitated' needs new_site_capacity (residents each new site serves)."
+            )
+        if halls["file"] is not None and halls["capacity_col"] is None:
+            raise CoverageInputError(
+                f"{path}: [plan] objective = 'capacitated' needs [halls] capacity_col (what each hall can serve)."
+            )
+    if objective == "maxmin" and communities["file"] is None and areas["file"] is None:
+        raise CoverageInputError(
+            f"{path}: [plan] objective = 'maxmin' raises the worst community's coverage: give [communities] "
+            "(or [areas]) file."
+        )

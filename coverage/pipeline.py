@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 
@@ -206,7 +207,25 @@ def plan_from_scenario(sc: Scenario, net: WalkNetwork, halls: gpd.GeoDataFrame, 
         max_snap_m=max_snap_m,
         areas=gpd.read_file(sc["areas"]["file"]) if sc["areas"]["file"] is not None else None,
         area_name_col=sc["areas"]["name_col"],
+        **plan_objective(sc, before),
     )
+
+
+def plan_objective(sc: Scenario, before: CoverageResult) -> dict[str, Any]:
+    """Return the :func:`coverage.plan.plan_sites` options of ``[plan] objective``."""
+    cfg = sc["plan"]
+    objective = cfg["objective"]
+    if objective == "capacitated":
+        return {
+            "capacity_col": sc["halls"]["capacity_col"],
+            "visits_per_resident": sc["halls"]["visits_per_resident"],
+            "new_site_capacity": float(cfg["new_site_capacity"]),
+        }
+    if objective == "backup":
+        return {"backup": True}
+    if objective == "maxmin":
+        return {"fairness_col": "community" if "community" in before.units.columns else "area"}
+    return {}
 
 
 def group_speeds(sc: Scenario) -> dict[str, float]:

@@ -25,7 +25,7 @@ from . import _defaults as defaults
 from ._data import find_data
 from ._errors import CoverageInputError
 from ._validate import Radii, as_radii
-from .life_circle_options import check_life_circle_options
+from .life_circle_options import check_life_circle_options, check_plan_objective
 from .scenario_schema import MAX_SERVICES, SCHEMA, SERVICE_SCHEMA, Key, check_value
 
 __all__ = ["SCHEMA", "Key", "Scenario", "default_data_dir", "load_scenario", "load_scenario_text"]
@@ -152,9 +152,11 @@ def validate(raw: dict[str, Any], *, path: Path, data_dir: str | os.PathLike[str
     _resolve_paths(path, values, data)
     for i, svc in enumerate(services, start=1):
         _resolve_paths(path, {f"[services]] #{i}": svc}, data, {f"[services]] #{i}": ("file",)})
+    check_plan_objective(path, values["plan"], values["halls"], values["communities"], values["areas"])
     check_life_circle_options(
         path, values["life_circle"], values["halls"], services, section_given="life_circle" in raw,
         default_standard=SCHEMA["life_circle"]["standard"].default,
+        plan_uses_capacity=values["plan"]["enabled"] and values["plan"]["objective"] == "capacitated",
     )
     return Scenario(path=path, values=values, services=tuple(services))
 

@@ -143,6 +143,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "exclude_file": Key("path", False, None, "polygons where no site may go"),
         "method": Key("choice", False, "exact", "exact (MILP, HiGHS) or greedy", ("exact", "greedy")),
         "time_limit_s": Key("seconds", False, defaults.DEFAULT_TIME_LIMIT_S, "solver time limit per model"),
+        "objective": Key("choice", False, "coverage", "what the k new sites maximise: coverage; capacitated "
+                         "(residents served within capacity: [halls] capacity_col and new_site_capacity); backup "
+                         "(coverage, then residents within reach of two sites); maxmin (the worst community's "
+                         "covered share, then coverage)", ("coverage", "capacitated", "backup", "maxmin")),
+        "new_site_capacity": Key("population", False, None, "objective = 'capacitated': residents each new site "
+                                 "can serve (residents, not visits)"),
     },
     "communities": {
         "file": Key("path", False, None, "community polygons (社区), the finer level of the tables"),
