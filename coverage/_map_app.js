@@ -5,6 +5,58 @@
  * as DOM nodes, never as HTML: Leaflet popups and tooltips get elements, not
  * strings. This file is static; the page passes the map and the data.
  */
+/* Population cells (coverage/_map_residents.py): "q" holds 8 numbers a cell,
+ * its four corners (the first relative to the previous cell's first corner,
+ * the others to the corner before), "n" the residents and "o" the opacity;
+ * `tip` is the text around the number. Returns GeoJSON features. */
+function coverageCells(cells, tip) {
+  "use strict";
+  var q = cells.q, out = [], x0 = 0, y0 = 0;
+  for (var c = 0; c < cells.n.length; c++) {
+    var i = 8 * c, ring = [];
+    x0 += q[i];
+    y0 += q[i + 1];
+    var x = x0, y = y0;
+    ring.push([x / 1e6, y / 1e6]);
+    for (var k = 2; k < 8; k += 2) {
+      x += q[i + k];
+      y += q[i + k + 1];
+      ring.push([x / 1e6, y / 1e6]);
+    }
+    ring.push(ring[0]);
+    out.push({
+      type: "Feature",
+      geometry: {type: "Polygon", coordinates: [ring]},
+      properties: {o: cells.o[c], tip: tip[0] + Number(cells.n[c]).toLocaleString("en-US") + tip[1]},
+    });
+  }
+  return out;
+}
+
+/* Packed geometry (coverage/_map_geo.py): "p" holds each ring or line as
+ * [x0, y0, dx1, dy1, ...] in millionths of a degree, every vertex relative to
+ * the one before (the first vertex of a geometry is absolute). Returns plain
+ * GeoJSON; other geometries are returned as they are. */
+function coverageUnpack(g) {
+  "use strict";
+  if (!g || !g.p) { return g; }
+  var x = 0, y = 0;
+  function ring(a) {
+    var out = new Array(a.length / 2);
+    for (var i = 0; i < a.length; i += 2) {
+      x += a[i];
+      y += a[i + 1];
+      out[i / 2] = [x / 1e6, y / 1e6];
+    }
+    return out;
+  }
+  if (g.type === "MultiLineString") { return {type: g.type, coordinates: g.p.map(ring)}; }
+  if (g.type === "MultiPolygon") {
+    return {type: g.type, coordinates: g.p.map(function (poly) { return poly.map(ring); })};
+  }
+  return null;
+}
+
 function coverageMapApp(map, data) {
   "use strict";
   var narrow = window.innerWidth < 700;
@@ -101,6 +153,8 @@ function coverageMapApp(map, data) {
         layer.addLayer(t);
       });
     } else {
+      if (spec.cells) { spec.features.features = coverageCells(spec.cells, spec.tip); }
+      spec.features.features.forEach(function (f) { f.geometry = coverageUnpack(f.geometry); });
       layer = L.geoJSON(spec.features, {
         style: function (f) { return styleOf(spec, f); },
         pointToLayer: function (f, latlng) { return pointLayer(spec, f, latlng); },
@@ -165,7 +219,7 @@ function coverageMapApp(map, data) {
     boxControl("bottomleft", "cov-summary", function (node) {
       var body = collapsible(node, data.labels.summary, true);
       data.summary.forEach(function (line) {
-        var row = el("div", "cov-summary-row" + (line.warn ? " cov-warn" : ""));
+        var row = el("div", "cov-summary-row" + (line.warn ? " cov-warn" : "") + (line.small ? " cov-summary-small" : ""));
         row.appendChild(el("span", "cov-summary-label", line.label));
         if (line.value) { row.appendChild(el("b", "", line.value)); }
         if (line.extra) { row.appendChild(el("span", "cov-summary-extra", line.extra)); }

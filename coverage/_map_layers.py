@@ -10,16 +10,15 @@ passed as data and cleaned here; the page writes it with ``textContent``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from ._format import fmt_km2, fmt_lonlat, fmt_m, fmt_people, fmt_share, group_name
+from ._format import fmt_km2, fmt_lonlat, fmt_m, fmt_people, fmt_share
+from ._map_geo import Reduction, Shift, features, fit_budget, to_display
 from ._text import MAX_LABEL_CHARS, display
 
 if TYPE_CHECKING:
@@ -47,41 +46,11 @@ MAJOR_HIGHWAYS = frozenset(
     {"trunk", "trunk_link", "primary", "primary_link", "secondary", "secondary_link", "tertiary", "tertiary_link"}
 )
 
-Shift = Callable[[np.ndarray], np.ndarray]
-
-
-def to_display(gdf: gpd.GeoDataFrame | gpd.GeoSeries, shift: Shift | None, *, simplify_m: float = 0.0) -> Any:
-    """Project to WGS-84 (then into GCJ-02 for Amap tiles), optionally simplified in metres."""
-    out = gdf
-    if simplify_m > 0:
-        if out.crs is not None and out.crs.is_geographic:
-            out = out.to_crs(out.estimate_utm_crs())
-        out = (
-            out.simplify(simplify_m, preserve_topology=True)
-            if isinstance(out, gpd.GeoSeries)
-            else out.assign(geometry=out.geometry.simplify(simplify_m, preserve_topology=True))
-        )
-    out = out.to_crs("EPSG:4326")
-    geoms = out.geometry.to_numpy() if isinstance(out, gpd.GeoDataFrame) else out.to_numpy()
-    if shift is not None:
-        geoms = shapely.transform(geoms, shift)
-    geoms = shapely.set_precision(geoms, 1e-6)
-    if isinstance(out, gpd.GeoDataFrame):
-        return out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4326"))
-    return gpd.GeoSeries(geoms, index=out.index, crs="EPSG:4326")
-
-
-def features(geoms: Sequence[Any] | np.ndarray, props: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Return a GeoJSON FeatureCollection from shapely geometries and property dicts."""
-    arr = np.asarray(geoms, dtype=object)
-    texts = shapely.to_geojson(arr) if len(arr) else []
-    props = props if props is not None else [{}] * len(arr)
-    out = []
-    for text, p in zip(texts, props, strict=True):
-        if text is None or text == "null":
-            continue
-        out.append({"type": "Feature", "geometry": json.loads(text), "properties": p})
-    return {"type": "FeatureCollection", "features": out}
+#: Vertex budgets of the big layers (about 10 bytes each in map.html): a whole
+#: city stays a file a browser opens; smaller maps never reach them.
+MAX_STREET_VERTICES: Final = 700_000
+MAX_AREA_VERTICES: Final = 250_000
+MAX_GAP_VERTICES: Final = 100_000
 
 
 def layer(
@@ -140,23 +109,46 @@ def nearest_named_street(net: WalkNetwork, xy: np.ndarray, *, names: Any = None,
     return out
 
 
-def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str], names: Any = None) -> list[dict]:
-    """Return the offline basemap: all walkable streets, major roads heavier, and major road names."""
+def major_roads(net: WalkNetwork) -> np.ndarray:
+    """Boolean mask of the edges that are major roads (trunk ... tertiary)."""
     hw = np.asarray([str(h) for h in net.edge_highway], dtype=object)
-    major = np.isin(hw, list(MAJOR_HIGHWAYS))
+    return np.isin(hw, list(MAJOR_HIGHWAYS))
+
+
+def street_layers(
+    net: WalkNetwork,
+    shift: Shift | None,
+    L: dict[str, str],
+    names: Any = None,
+    *,
+    max_vertices: int | None = None,
+) -> list[dict]:
+    """Return the offline basemap: all walkable streets, major roads heavier, and major road names.
+
+    Streets are merged where they meet end to end and each is simplified on
+    its own (3 m); above ``max_vertices`` the tolerance grows and the layer
+    says so (``note``).
+    """
+    major = major_roads(net)
     out = []
+    budget = MAX_STREET_VERTICES if max_vertices is None else max_vertices
     for mask, key, style in (
-        (~major, "streets", {"color": COLORS["street"], "weight": 1, "opacity": 0.9}),
         (major, "major_roads", {"color": COLORS["major"], "weight": 2.5, "opacity": 0.9}),
+        (~major, "streets", {"color": COLORS["street"], "weight": 1, "opacity": 0.9}),
     ):
         if not mask.any():
             continue
-        lines = shapely.line_merge(shapely.multilinestrings(list(net.edge_geometry[mask])))
-        shown = to_display(gpd.GeoSeries([lines], crs=net.crs), shift, simplify_m=3.0)
-        out.append(layer(L[key], "shapes", features(shown.to_numpy()), show=True, style=style, interactive=False))
+        merged = shapely.line_merge(shapely.multilinestrings(net.edge_geometry[mask]))
+        parts = shapely.get_parts(merged)
+        simple, reduced = fit_budget(parts, base_m=3.0, max_vertices=max(budget, 1), polygons=False)
+        budget -= int(shapely.get_num_coordinates(simple).sum())
+        shown = to_display(gpd.GeoSeries([shapely.multilinestrings(simple)], crs=net.crs), shift)
+        spec = layer(L[key], "shapes", features(shown.to_numpy()), show=True, style=style, interactive=False)
+        out.append(with_note(spec, reduced, L))
+    out.reverse()  # minor streets under the major roads, as before
     names = edge_names(net, names)
     if names is not None and major.any():
-        labels, pts = road_labels(net, names)
+        labels, pts = road_labels(net, names, major=major)
         if len(labels):
             shown = to_display(pts, shift)
             props = [{"label": n} for n in labels]
@@ -174,10 +166,22 @@ def street_layers(net: WalkNetwork, shift: Shift | None, L: dict[str, str], name
     return out
 
 
-def road_labels(net: WalkNetwork, names: np.ndarray, *, min_length_m: float = 300.0) -> tuple[list[str], Any]:
+def with_note(spec: dict, reduced: Reduction | None, L: dict[str, str]) -> dict:
+    """Attach the text of a budget reduction to a layer spec (shown in the summary box)."""
+    if reduced is None:
+        return spec
+    parts = []
+    if reduced.min_hole_m2 > 0:
+        parts.append(L["reduced_holes"].format(a=f"{reduced.min_hole_m2 / 10_000:g}"))
+    parts.append(L["reduced_tolerance"].format(t=f"{reduced.tolerance_m:g}"))
+    return {**spec, "note": f"{spec['name']}{L['colon']}{L['list_sep'].join(parts)}"}
+
+
+def road_labels(
+    net: WalkNetwork, names: np.ndarray, *, min_length_m: float = 300.0, major: np.ndarray | None = None
+) -> tuple[list[str], Any]:
     """Return the names of the major roads at least ``min_length_m`` long and a point midway along each."""
-    hw = np.asarray([str(h) for h in net.edge_highway], dtype=object)
-    major = np.isin(hw, list(MAJOR_HIGHWAYS))
+    major = major_roads(net) if major is None else major
     frame = gpd.GeoDataFrame(
         {"name": [display(n, 40) for n in names[major]]}, geometry=list(net.edge_geometry[major]), crs=net.crs
     )
@@ -209,12 +213,15 @@ def area_layers(
     if not len(frame):
         return []
     clipped = frame.assign(geometry=frame.geometry.intersection(extent))
-    shown = to_display(clipped, shift, simplify_m=5.0)
+    simple, reduced = fit_budget(
+        clipped.geometry.to_numpy(), base_m=5.0, max_vertices=MAX_AREA_VERTICES // 2, polygons=True
+    )
+    shown = to_display(gpd.GeoSeries(simple, crs=crs), shift)
     props = [{"tip": display(n)} for n in clipped[name_col]]
     outline = layer(
         L["area_names"],
         "shapes",
-        features(shown.geometry.to_numpy(), props),
+        features(shown.to_numpy(), props),
         show=True,
         style={"color": COLORS["areas"], "weight": 1.2, "fill": False, "opacity": 0.6, "dashArray": "8 4"},
         interactive=False,
@@ -228,119 +235,7 @@ def area_layers(
         style={},
         className="cov-place-label",
     )
-    return [outline, labels]
-
-
-def resident_cells(
-    coverage: CoverageResult,
-    group: str,
-    shift: Shift | None,
-    L: dict[str, str],
-    lang: str,
-    *,
-    cell_m: float,
-    main: bool,
-) -> list[dict]:
-    """Residents by status aggregated to square cells (opacity by population)."""
-    units = coverage.units[coverage.units["group"] == group]
-    if not len(units):
-        return []
-    x = units.geometry.x.to_numpy()
-    y = units.geometry.y.to_numpy()
-    frame = pd.DataFrame(
-        {
-            "cx": np.floor(x / cell_m).astype(np.int64),
-            "cy": np.floor(y / cell_m).astype(np.int64),
-            "status": units["status"].astype(str).to_numpy(),
-            "population": units["population"].to_numpy(dtype=float),
-        }
-    )
-    agg = frame.groupby(["status", "cx", "cy"], sort=True)["population"].sum().reset_index()
-    agg = agg[agg["population"] > 0]
-    peak = float(agg["population"].max()) if len(agg) else 1.0
-    out = []
-    gname = group_name(group, lang)
-    for status in ("covered", "uncovered", "unreachable"):
-        sub = agg[agg["status"] == status]
-        if not len(sub):
-            continue
-        x0 = sub["cx"].to_numpy() * cell_m
-        y0 = sub["cy"].to_numpy() * cell_m
-        boxes = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
-        shown = to_display(gpd.GeoSeries(boxes, crs=coverage.units.crs), shift)
-        opacity = 0.12 + 0.6 * np.sqrt(sub["population"].to_numpy() / peak)
-        props = [
-            {"tip": f"{L[status]}{L['colon']}{fmt_people(p)} {L['residents']}", "o": round(float(o), 3)}
-            for p, o in zip(sub["population"], opacity, strict=True)
-        ]
-        total = float(coverage.summary.loc[coverage.summary["group"] == group, status].sum())
-        label = L[status] if main else f"{L[status]}（{gname}）" if lang == "zh" else f"{L[status]} ({gname})"
-        name = L["cells"].format(label=f"{label} {fmt_people(total)}", c=f"{cell_m:g}")
-        out.append(
-            layer(
-                name,
-                "shapes",
-                features(shown.to_numpy(), props),
-                show=main,
-                style={"color": COLORS[status], "weight": 0, "fillColor": COLORS[status], "fillOpacity": 0.4},
-                opacityKey="o",
-            )
-        )
-    return out
-
-
-def resident_dots(
-    coverage: CoverageResult, group: str, shift: Shift | None, L: dict[str, str], lang: str, *, max_points: int
-) -> list[dict]:
-    """Residents as points (off by default); above ``max_points`` merged to 20 m cells."""
-    units = coverage.units[coverage.units["group"] == group]
-    if not len(units):
-        return []
-    x = units.geometry.x.to_numpy()
-    y = units.geometry.y.to_numpy()
-    frame = pd.DataFrame(
-        {
-            "x": x,
-            "y": y,
-            "status": units["status"].astype(str).to_numpy(),
-            "population": units["population"].to_numpy(dtype=float),
-            "distance_m": units["distance_m"].replace([np.inf], np.nan).to_numpy(dtype=float),
-        }
-    )
-    if len(frame) > max_points:
-        frame["cx"] = np.floor(frame["x"] / 20.0)
-        frame["cy"] = np.floor(frame["y"] / 20.0)
-        frame = (
-            frame.groupby(["status", "cx", "cy"], sort=True)
-            .agg(x=("x", "mean"), y=("y", "mean"), population=("population", "sum"), distance_m=("distance_m", "min"))
-            .reset_index()
-        )
-    peak = float(frame["population"].max()) if len(frame) else 1.0
-    out = []
-    for status in ("covered", "uncovered", "unreachable"):
-        sub = frame[frame["status"] == status]
-        if not len(sub):
-            continue
-        pts = to_display(gpd.GeoSeries(gpd.points_from_xy(sub["x"], sub["y"]), crs=coverage.units.crs), shift)
-        props = [
-            {
-                "r": round(1.5 + 3.5 * float(np.sqrt(p / peak)), 2),
-                "tip": f"{fmt_people(p)} {L['residents']}"
-                + (f"；{L['distance']}{L['colon']}{fmt_m(d, lang)}" if np.isfinite(d) else ""),
-            }
-            for p, d in zip(sub["population"], sub["distance_m"], strict=True)
-        ]
-        out.append(
-            layer(
-                L["dots"].format(label=L[status]),
-                "points",
-                features(pts.to_numpy(), props),
-                show=False,
-                style={"radius": 3, "weight": 0, "fillColor": COLORS[status], "fillOpacity": 0.75, "fill": True},
-                radiusKey="r",
-            )
-        )
-    return out
+    return [with_note(outline, reduced, L), labels]
 
 
 def gap_layer(coverage: CoverageResult, group: str, shift: Shift | None, L: dict[str, str], lang: str) -> list[dict]:
@@ -348,7 +243,8 @@ def gap_layer(coverage: CoverageResult, group: str, shift: Shift | None, L: dict
     gaps = coverage.gaps[coverage.gaps["group"] == group]
     if not len(gaps):
         return []
-    shown = to_display(gaps, shift, simplify_m=2.0)
+    simple, reduced = fit_budget(gaps.geometry.to_numpy(), base_m=2.0, max_vertices=MAX_GAP_VERTICES, polygons=True)
+    shown = to_display(gpd.GeoSeries(simple, index=gaps.index, crs=gaps.crs), shift)
     centres = gaps.geometry.representative_point().to_crs("EPSG:4326")
     props = []
     for row, c in zip(gaps.itertuples(), centres, strict=True):
@@ -365,21 +261,20 @@ def gap_layer(coverage: CoverageResult, group: str, shift: Shift | None, L: dict
                 "tip": f"{L['gap']} {display(row.gap_id)}{L['colon']}{fmt_people(row.population)}",
             }
         )
-    return [
-        layer(
-            L["gaps"],
-            "shapes",
-            features(shown.geometry.to_numpy(), props),
-            show=True,
-            style={
-                "color": COLORS["gap"],
-                "weight": 2,
-                "dashArray": "5 3",
-                "fillOpacity": 0.08,
-                "fillColor": COLORS["gap"],
-            },
-        )
-    ]
+    spec = layer(
+        L["gaps"],
+        "shapes",
+        features(shown.to_numpy(), props),
+        show=True,
+        style={
+            "color": COLORS["gap"],
+            "weight": 2,
+            "dashArray": "5 3",
+            "fillOpacity": 0.08,
+            "fillColor": COLORS["gap"],
+        },
+    )
+    return [with_note(spec, reduced, L)]
 
 
 def share_text(covered: float, total: float, L: dict[str, str]) -> str:

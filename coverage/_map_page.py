@@ -85,7 +85,8 @@ _CSS = """<style>
 .cov-title-sub{font-size:12px;color:#495057}
 .cov-summary{max-width:min(40vw,420px)}.cov-legend{max-width:min(30vw,320px)}
 .cov-box summary{cursor:pointer;font-weight:bold}
-.cov-summary-row{margin-top:2px}.cov-summary-row b{margin-left:4px}.cov-warn{color:#c92a2a;font-weight:bold}
+.cov-summary-row{margin-top:2px}.cov-summary-small{font-size:11px;color:#495057}
+.cov-summary-row b{margin-left:4px}.cov-warn{color:#c92a2a;font-weight:bold}
 .cov-legend-row{display:flex;align-items:center;gap:6px}
 .cov-swatch{display:inline-block;width:12px;height:12px;flex:none;box-sizing:border-box}
 .cov-circle{border-radius:50%}.cov-square{border-radius:2px;opacity:.8}

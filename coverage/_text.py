@@ -33,7 +33,7 @@ Examples
 >>> sheet_cell("=1+1")
 "'=1+1"
 >>> print(js_json({"name": "</script>${x}"}))
-{"name": "\u003c/script\u003e\u0024\u007bx\u007d"}
+{"name":"\u003c/script\u003e\u0024\u007bx\u007d"}
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ __all__ = [
     "html_text",
     "html_user",
     "js_json",
+    "map_values",
     "md_text",
     "sheet_cell",
     "sheet_frame",
@@ -75,6 +76,9 @@ _JSON_EXTRA_RE: Final = re.compile("[" + re.escape("".join(_JSON_EXTRA)) + "]")
 _MD_SPECIAL: Final = re.compile(r"([\\`*_\[\]|~])")
 _MD_LINE_START: Final = re.compile(r"^([#+>-]|\d+(?=[.)]))")
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+# A value of a "\n"-joined column that starts like a formula (a superset: also
+# matches after a newline inside a value, which then takes the slow path).
+_FORMULA_LINE: Final = re.compile(r"(?:^|\n)[=+\-@\t\r]")
 #: Excel's limit on the characters of one cell.
 SHEET_CELL_MAX: Final = 32_767
 
@@ -158,6 +162,8 @@ def _sanitise(obj: Any) -> Any:
         return clean(obj)
     if isinstance(obj, float):
         return _finite(obj)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind not in "iub":
+        return _sanitise(obj.tolist())  # integer arrays (packed map coordinates) pass as they are
     return obj
 
 
@@ -170,7 +176,9 @@ def js_json(obj: Any) -> str:
     backtick or ``${`` for a JavaScript template literal. Non-finite floats
     become ``null``; text is :func:`clean`-ed.
     """
-    raw = json.dumps(_sanitise(obj), ensure_ascii=False, default=_json_default, allow_nan=False)
+    raw = json.dumps(
+        _sanitise(obj), ensure_ascii=False, default=_json_default, allow_nan=False, separators=(",", ":")
+    )
 
     def escape_string(match: re.Match[str]) -> str:
         return _JSON_EXTRA_RE.sub(lambda m: _JSON_EXTRA[m.group()], match.group())
@@ -218,11 +226,48 @@ def _text_columns(frame: pd.DataFrame) -> list[Any]:
     ]
 
 
+def map_values(column: pd.Series, fn: Any) -> pd.Series:
+    """Return ``column.map(fn)`` computed once per distinct value (missing values kept as they are).
+
+    The tables of a city have hundreds of thousands of rows but few distinct
+    texts per column (groups, statuses, hall ids), so this is a dictionary
+    look-up per row instead of a Python call.
+    """
+    try:
+        codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): one call per row
+        return column.map(lambda v: v if _is_missing(v) else fn(v)).astype(object)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [fn(v) for v in uniques]
+    values = column.to_numpy(dtype=object)
+    out = mapped[codes]
+    missing = codes < 0
+    out[missing] = values[missing]
+    return pd.Series(out, index=column.index, dtype=object, name=column.name)
+
+
+def _plain_texts(column: pd.Series, *, sheet: bool) -> bool:
+    """Tell whether every present value is text that :func:`clean` (and :func:`sheet_cell`) leave as it is."""
+    present = column.dropna()
+    if pd.api.types.infer_dtype(present, skipna=True) not in ("string", "empty"):
+        return False
+    texts = present.tolist()
+    if not texts:
+        return True
+    joined = "\n".join(texts)
+    if _CONTROL.search(joined):
+        return False
+    return not (sheet and (_FORMULA_LINE.search(joined) or max(map(len, texts)) > SHEET_CELL_MAX))
+
+
 def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with :func:`clean` applied to every text cell (and column name)."""
     out = frame.copy()
     for col in _text_columns(out):
-        out[col] = out[col].map(lambda v: v if _is_missing(v) else clean(v)).astype(object)
+        if _plain_texts(out[col], sheet=False):
+            out[col] = out[col].astype(object)
+        else:
+            out[col] = map_values(out[col], clean)
     return out.rename(columns=lambda c: clean(c) if isinstance(c, str) else c)
 
 
@@ -230,5 +275,8 @@ def sheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with :func:`sheet_cell` applied to every text cell and column name."""
     out = frame.copy()
     for col in _text_columns(out):
-        out[col] = out[col].map(lambda v: v if _is_missing(v) else sheet_cell(str(v))).astype(object)
+        if _plain_texts(out[col], sheet=True):
+            out[col] = out[col].astype(object)
+        else:
+            out[col] = map_values(out[col], lambda v: sheet_cell(str(v)))
     return out.rename(columns=lambda c: sheet_cell(c) if isinstance(c, str) else c)

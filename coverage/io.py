@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import CoverageInputError
-from ._text import clean_frame, sheet_frame
+from ._text import clean_frame, map_values, sheet_frame
 
 if TYPE_CHECKING:
     from .assess import CoverageResult
@@ -122,7 +122,7 @@ def _gpkg_ready(frame: Any) -> gpd.GeoDataFrame:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].replace([np.inf, -np.inf], np.nan)
         elif pd.api.types.is_object_dtype(out[col]) or isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v)).astype("string")
+            out[col] = map_values(out[col], str).astype("string")
     if _has_geometry(frame):
         return gpd.GeoDataFrame(out, geometry=frame.geometry.name, crs=frame.crs)
     return gpd.GeoDataFrame(out, geometry=None)
@@ -226,7 +226,7 @@ def table_for_people(frame: Any, layer: str) -> pd.DataFrame:
     table = table.drop(columns=[c for c in ("lon", "lat") if c in table.columns and geo])
     for col in table.columns:
         if col in ID_COLUMNS:
-            table[col] = table[col].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+            table[col] = map_values(table[col], str).fillna("").astype(object)
         elif col == "sites":  # tuples of candidate indices in the curve
             table[col] = table[col].map(lambda v: " ".join(map(str, v)) if isinstance(v, tuple | list) else str(v))
         elif isinstance(table[col].dtype, pd.CategoricalDtype):
@@ -283,7 +283,11 @@ def write_xlsx(
     """
     from ._xlsx import write_workbook
 
-    tables = {name: table_for_people(frame, name) for name, frame in layers.items()}
+    # A table over max_rows is only named on the about sheet: count its rows, do not prepare it.
+    tables = {
+        name: table_for_people(frame, name) if len(frame) <= max_rows else pd.DataFrame(index=range(len(frame)))
+        for name, frame in layers.items()
+    }
     return write_workbook(tables, Path(path), lang=lang, area_col=area_col, max_rows=max_rows)
 
 

@@ -14,6 +14,15 @@ of the reporting areas; the HTML needs no internet), ``"none"``, ``"osm"``
 and ``"amap"`` (高德). Amap tiles are drawn in GCJ-02, so with them every
 overlay is shifted into GCJ-02 too; popups always give WGS-84 and GCJ-02.
 
+City-sized maps stay a page a browser opens (about 10 MB at 100 k network
+nodes, under 20 MB at 500 k): coordinates are packed (:mod:`coverage._map_geo`),
+every street and polygon is simplified on its own, and each big layer has a
+budget. Over it, the resident cells grow from 100 m (at most 30,000 a group),
+the hidden dots merge into coarser cells, walking areas lose holes under a
+hectare or more and their outlines coarsen, and the map draws on a canvas;
+the summary box lists every such change ("大范围地图，已简化绘制"). Exact
+values stay in the tables and ``results.gpkg``.
+
 Safety: user text (names, ids, addresses, titles) never becomes template
 source or HTML. Folium draws only the map and tiles; the layers are data
 (:func:`coverage._text.js_json`) read by a static script (``_map_app.js``)
@@ -29,11 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import shapely
 
 from . import _map_layers as ml
 from ._errors import CoverageInputError
-from ._format import fmt_people, group_name, labels
+from ._format import group_name, labels
 from ._map_page import CoverageApp, tile_layers
+from ._map_residents import resident_cells, resident_dots
+from ._map_sites import hall_layers, plan_layers, service_layers
 from ._text import display
 
 if TYPE_CHECKING:
@@ -48,6 +60,8 @@ __all__ = ["BASEMAPS", "coverage_map", "save_map"]
 
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"
 BASEMAPS = ("offline", "none", "osm", "tianditu", "amap")
+#: Above this many features (or when a layer had to be simplified) the map draws on a canvas.
+CANVAS_FEATURES = 50_000
 
 
 def _gcj_shift(coords: np.ndarray) -> np.ndarray:
@@ -150,17 +164,7 @@ def coverage_map(
     if shift is not None:
         lo = _gcj_shift(np.array([[bounds[0], bounds[1]], [bounds[2], bounds[3]]]))
         bounds = (float(lo[0, 0]), float(lo[0, 1]), float(lo[1, 0]), float(lo[1, 1]))
-    m = folium.Map(
-        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
-        zoom_start=14,
-        tiles=None,
-        control_scale=False,
-        prefer_canvas=False,
-    )
-
-    for tile in tile_layers(basemap, tianditu_key):
-        tile.add_to(m)
-
+    tiles = tile_layers(basemap, tianditu_key)
     hall_label = L["halls"] + (L["stand_in"] if stand_in else "")
     specs: list[dict[str, Any]] = []
     legend: list[dict[str, Any]] = []
@@ -188,13 +192,13 @@ def coverage_map(
     main_group = _main_group(coverage) if coverage is not None else None
     if coverage is not None and main_group is not None:
         for group in coverage.summary["group"].astype(str):
-            specs += ml.resident_cells(coverage, group, shift, L, lang, cell_m=cell_m, main=group == main_group)
+            specs += resident_cells(coverage, group, shift, L, lang, cell_m=cell_m, main=group == main_group)
         for status in ("covered", "uncovered", "unreachable"):
             legend.append({"color": ml.COLORS[status], "text": L[status], "shape": "square"})
-        specs += ml.resident_dots(coverage, main_group, shift, L, lang, max_points=max_resident_points)
+        specs += resident_dots(coverage, main_group, shift, L, lang, max_points=max_resident_points)
 
     if service is not None:
-        specs += _service_layers(service, radius, shift, L, r_text, show_hall_areas)
+        specs += service_layers(service, radius, shift, L, r_text, show_hall_areas)
         legend.append({"color": ml.COLORS["union"], "text": L["union"].format(r=r_text), "shape": "square"})
 
     hall_frame = service.sites if service is not None else halls
@@ -226,16 +230,32 @@ def coverage_map(
             legend.append({"color": ml.COLORS["gap"], "text": L["gaps"], "shape": "square", "dashed": True})
 
     if hall_frame is not None and len(hall_frame):
-        hall_specs = _hall_layers(hall_frame, net, coverage, service, radius, shift, L, lang, hall_label, max_snap_m)
+        hall_specs = hall_layers(hall_frame, net, coverage, service, radius, shift, L, lang, hall_label, max_snap_m)
         specs += hall_specs
         legend.append({"color": ml.COLORS["hall"], "text": hall_label, "shape": "circle"})
         if any(s.get("unsnapped") for s in hall_specs):
             legend.append({"color": ml.COLORS["unsnapped"], "text": L["unsnapped"], "shape": "ring"})
 
     if plan is not None and len(plan.sites):
-        specs += _plan_layers(plan, net, shift, L, lang, street_names)
+        specs += plan_layers(plan, net, shift, L, lang, street_names)
         legend.append({"color": ml.COLORS["proposed"], "text": L["proposed"], "shape": "circle"})
 
+    reduced = [spec.pop("note") for spec in specs if "note" in spec]
+    summary = _summary(coverage, plan, L, lang, notes, stand_in)
+    if reduced:
+        summary.append({"label": L["reduced"] + L["colon"], "extra": L["list_sep"].join(reduced), "small": True})
+    # A city-sized map draws on one canvas (thousands of SVG paths would stall the browser).
+    count = sum(len(spec["features"]["features"]) + len(spec.get("cells", {}).get("n", [])) for spec in specs)
+    big = bool(reduced) or count > CANVAS_FEATURES
+    m = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        zoom_start=14,
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=big,
+    )
+    for tile in tiles:
+        tile.add_to(m)
     data = {
         "lang": lang,
         "title": display(title) if title else "",
@@ -243,7 +263,7 @@ def coverage_map(
         "labels": {k: L[k] for k in ("legend", "summary", "layers")},
         "layers": specs,
         "legend": legend,
-        "summary": _summary(coverage, plan, L, lang, notes, stand_in),
+        "summary": summary,
         "attribution": L["attribution"],
         "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]],
     }
@@ -260,170 +280,6 @@ def _name_col(areas: gpd.GeoDataFrame, wanted: str | None) -> str:
         if col != areas.geometry.name and not np.issubdtype(np.asarray(areas[col]).dtype, np.number):
             return str(col)
     raise CoverageInputError("the areas have no text column to name them by; pass area_name_col=.")
-
-
-def _service_layers(
-    service: ServiceAreas, radius: float, shift: Any, L: dict[str, str], r_text: str, show: bool
-) -> list[dict]:
-    at = service.areas["radius_m"] == radius
-    main = service.areas[at] if at.any() else service.areas
-    per_hall = ml.to_display(main[["site_id", "name", "geometry"]], shift, simplify_m=4.0)
-    props = [{"tip": ml.label_text(n)} for n in per_hall["name"]]
-    at_u = service.union["radius_m"] == radius
-    union = service.union[at_u] if at_u.any() else service.union
-    shown = ml.to_display(union[["geometry"]], shift, simplify_m=4.0)
-    return [
-        ml.layer(
-            L["areas"].format(r=r_text),
-            "shapes",
-            ml.features(per_hall.geometry.to_numpy(), props),
-            show=show,
-            style={"color": ml.COLORS["area"], "weight": 1, "fillOpacity": 0.1},
-        ),
-        ml.layer(
-            L["union"].format(r=r_text),
-            "shapes",
-            ml.features(shown.geometry.to_numpy()),
-            show=True,
-            interactive=False,
-            style={"color": ml.COLORS["union"], "weight": 1.5, "fillOpacity": 0.15},
-        ),
-    ]
-
-
-def _hall_layers(
-    sites: gpd.GeoDataFrame,
-    net: WalkNetwork | None,
-    coverage: CoverageResult | None,
-    service: ServiceAreas | None,
-    radius: float,
-    shift: Any,
-    L: dict[str, str],
-    lang: str,
-    hall_label: str,
-    max_snap_m: float,
-) -> list[dict]:
-    table = sites.copy()
-    served = reach = None
-    if coverage is not None:
-        served = coverage.halls.drop_duplicates("site_id").set_index("site_id")["population_served"]
-    if service is not None:
-        at = service.areas[service.areas["radius_m"] == radius]
-        reach = at.set_index("site_id")["reached_length_m"]
-    projected = table.to_crs(net.crs) if net is not None else None
-    dist = np.zeros(len(table))
-    if net is not None and projected is not None:
-        _, dist = ml.nearest_edges(net, np.column_stack([projected.geometry.x, projected.geometry.y]))
-    snapped = table["snapped"].astype(bool).to_numpy() if "snapped" in table.columns else dist <= max_snap_m
-    addr = ml.address_column([c for c in table.columns if c not in ("site_id", "name", "geometry")])
-    wgs = table.to_crs("EPSG:4326")
-    shown = ml.to_display(table.geometry, shift)
-    props = []
-    for i, (sid, name) in enumerate(zip(table["site_id"], table["name"], strict=True)):
-        rows = [[L["id"], ml.label_text(sid)]]
-        if addr is not None:
-            rows.append([L["address"], ml.label_text(table[addr].iloc[i])])
-        if not snapped[i]:
-            rows.append(["", L["unsnapped_reason"].format(d=f"{dist[i]:,.0f}", limit=f"{max_snap_m:g}")])
-        else:
-            if served is not None:
-                rows.append([L["served"], fmt_people(served.get(str(sid), 0.0))])
-            if reach is not None and str(sid) in reach.index:
-                rows.append([L["street"], f"{float(reach[str(sid)]) / 1000:,.2f} {L['km']}"])
-        rows += ml.lonlat_rows(wgs.geometry.x.iloc[i], wgs.geometry.y.iloc[i], L)
-        props.append({"title": ml.label_text(name), "rows": rows, "tip": ml.label_text(name)})
-    geoms = shown.to_numpy()
-    out = []
-    for mask, name, style, flag in (
-        (
-            snapped,
-            f"{hall_label}（{int(snapped.sum())}）" if lang == "zh" else f"{hall_label} ({int(snapped.sum())})",
-            {
-                "radius": 6,
-                "color": "#ffffff",
-                "weight": 1.5,
-                "fill": True,
-                "fillColor": ml.COLORS["hall"],
-                "fillOpacity": 1.0,
-            },
-            False,
-        ),
-        (
-            ~snapped,
-            f"{L['unsnapped']}（{int((~snapped).sum())}）"
-            if lang == "zh"
-            else f"{L['unsnapped']} ({int((~snapped).sum())})",
-            {
-                "radius": 7,
-                "color": ml.COLORS["unsnapped"],
-                "weight": 3,
-                "fill": True,
-                "fillColor": "#ffffff",
-                "fillOpacity": 1.0,
-                "dashArray": "2 2",
-            },
-            True,
-        ),
-    ):
-        idx = np.flatnonzero(mask)
-        if idx.size == 0:
-            continue
-        out.append(
-            ml.layer(
-                name, "points", ml.features(geoms[idx], [props[i] for i in idx]), show=True, style=style, unsnapped=flag
-            )
-        )
-    return out
-
-
-def _plan_layers(
-    plan: SitePlan, net: WalkNetwork | None, shift: Any, L: dict[str, str], lang: str, names: Any
-) -> list[dict]:
-    out = []
-    if plan.areas is not None:
-        shown = ml.to_display(plan.areas.areas[["geometry"]], shift, simplify_m=4.0)
-        out.append(
-            ml.layer(
-                L["proposed_areas"],
-                "shapes",
-                ml.features(shown.geometry.to_numpy()),
-                show=True,
-                interactive=False,
-                style={"color": ml.COLORS["proposed"], "weight": 1.5, "fillOpacity": 0.1},
-            )
-        )
-    sites = plan.sites
-    xy = np.column_stack([sites.geometry.x, sites.geometry.y])
-    streets = ml.nearest_named_street(net, xy, names=names) if net is not None else [""] * len(sites)
-    wgs = sites.to_crs("EPSG:4326")
-    props = []
-    for i, row in enumerate(sites.itertuples()):
-        rows = [
-            [L["adds"], f"{fmt_people(row.marginal_population)} {L['residents']}"],
-            [L["cumulative"], f"{fmt_people(getattr(row, 'cumulative_population', float('nan')))} {L['residents']}"],
-            [L["nearest_street"], streets[i] or "—"],
-            *ml.lonlat_rows(wgs.geometry.x.iloc[i], wgs.geometry.y.iloc[i], L),
-            [L["id"], ml.label_text(row.candidate_id)],
-        ]
-        props.append(
-            {
-                "title": f"{L['proposed']} · {L['rank']} {row.rank}",
-                "rows": rows,
-                "label": int(row.rank),
-                "tip": f"{L['rank']} {row.rank}" + (f" · {streets[i]}" if streets[i] else ""),
-            }
-        )
-    shown = ml.to_display(sites.geometry, shift)
-    out.append(
-        ml.layer(
-            f"{L['proposed']}（{len(sites)}）" if lang == "zh" else f"{L['proposed']} ({len(sites)})",
-            "ranks",
-            ml.features(shown.to_numpy(), props),
-            show=True,
-            style={"fillColor": ml.COLORS["proposed"]},
-        )
-    )
-    return out
 
 
 def _summary(
@@ -484,8 +340,8 @@ def _main_group(coverage: CoverageResult) -> str | None:
 
 def _bounds(*parts: Any) -> tuple[float, float, float, float]:
     net, service, coverage, halls, boundary = parts
-    if net is not None:
-        geo = gpd.GeoSeries(net.edge_geometry, crs=net.crs)
+    if net is not None:  # the hull has the network's outermost points
+        geo = gpd.GeoSeries([shapely.convex_hull(shapely.multilinestrings(net.edge_geometry))], crs=net.crs)
     elif coverage is not None:
         geo = coverage.units.geometry
     elif service is not None:

@@ -25,7 +25,12 @@ from ._text import display
 if TYPE_CHECKING:
     from .pipeline import RunResult
 
-__all__ = ["Block", "ReportDoc", "build_report", "curve_chart"]
+__all__ = ["MAX_ROWS", "Block", "ReportDoc", "build_report", "curve_chart"]
+
+#: Most rows of each report table; a longer table (a whole city's halls,
+#: communities or gaps) shows its first rows in a stated order and names the
+#: CSV that has them all, so report.html and report.docx stay readable.
+MAX_ROWS = {"halls": 30, "areas": 100, "communities": 100, "gaps": 30, "sites": 100}
 
 TEXT = {
     "zh": {
@@ -67,6 +72,10 @@ TEXT = {
         "no_gaps": "没有未覆盖居民集中的区域。",
         "no_plan": "本次未规划新增站点。",
         "none": "无",
+        "capped": "仅列出{order}前 {n} 行（共 {total} 行）；完整数据见 tables.xlsx 与 tables/{csv}.csv。",
+        "order_uncovered": "未覆盖居民最多的",
+        "order_ratio": "面积比最小的",
+        "order_people": "人口最多的",
     },
     "en": {
         "measured": "What was measured",
@@ -109,6 +118,10 @@ TEXT = {
         "no_gaps": "No clusters of residents without coverage.",
         "no_plan": "No new sites were planned in this run.",
         "none": "none",
+        "capped": "The first {n} of {total} rows{order}; every row is in tables.xlsx and tables/{csv}.csv.",
+        "order_uncovered": " (most residents not covered first)",
+        "order_ratio": " (smallest ratio first)",
+        "order_people": " (most residents first)",
     },
 }
 
@@ -273,26 +286,48 @@ def build_report(
     if result.areas is not None:
         doc.add("h2", T["circle"])
         doc.add("p", T["circle_intro"])
-        doc.add("table", table=_circle_table(result, L, lang))
+        _add_table(doc, _circle_table(result, L, lang), "halls", "service_areas", T["order_ratio"])
     if cov is not None and cov.areas is not None and len(cov.areas):
         doc.add("h2", T["by_area"])
-        doc.add("table", table=_area_table(cov.areas, L, lang))
+        _add_table(
+            doc,
+            _area_table(_most_uncovered(cov.areas, "areas"), L, lang),
+            "areas",
+            "coverage_by_area",
+            T["order_uncovered"],
+            total=len(cov.areas),
+        )
     communities = getattr(cov, "communities", None) if cov is not None else None
     if communities is not None and len(communities) and "area" in communities.columns:
         doc.add("h2", T["by_community"])
-        doc.add("table", table=_area_table(communities, L, lang))
+        _add_table(
+            doc,
+            _area_table(_most_uncovered(communities, "communities"), L, lang),
+            "communities",
+            "coverage_by_community",
+            T["order_uncovered"],
+            total=len(communities),
+        )
     if cov is not None:
         doc.add("h2", T["gaps"])
         gaps = cov.gaps[cov.gaps["group"].astype(str) == _main(cov.summary)]
         if len(gaps):
             doc.add("p", T["gaps_intro"])
-            doc.add("table", table=_gap_table(gaps, L, lang, street_of))
+            shown = gaps.sort_values("population", ascending=False, kind="stable").head(MAX_ROWS["gaps"])
+            _add_table(doc, _gap_table(shown, L, lang, street_of), "gaps", "gaps", T["order_people"], total=len(gaps))
         else:
             doc.add("p", T["no_gaps"])
     doc.add("h2", T["sites"])
     if plan is not None and len(plan.sites):
         doc.add("p", T["sites_intro"])
-        doc.add("table", table=_site_table(plan.sites, L, lang, street_of))
+        _add_table(
+            doc,
+            _site_table(plan.sites.head(MAX_ROWS["sites"]), L, lang, street_of),
+            "sites",
+            "proposed_sites",
+            "",
+            total=len(plan.sites),
+        )
         if len(plan.curve) > 1:
             doc.add("h2", T["curve"])
             doc.add("figure", T["curve_caption"], image=curve_chart(plan.curve, lang=lang, k_chosen=len(plan.sites)))
@@ -309,6 +344,27 @@ def build_report(
         doc.add("note", note)
     doc.add("p", T["made"].format(date=(date or dt.date.today()).isoformat()))
     return doc
+
+
+def _most_uncovered(areas: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Return the areas, or (when more than the table shows) those with most residents not covered first."""
+    if len(areas) <= MAX_ROWS[kind]:
+        return areas
+    missing = areas["total"].astype(float) - areas["covered"].astype(float)
+    order = np.argsort(-missing.to_numpy(), kind="stable")[: MAX_ROWS[kind]]
+    return areas.iloc[order]
+
+
+def _add_table(
+    doc: ReportDoc, table: pd.DataFrame, kind: str, csv: str, order: str, *, total: int | None = None
+) -> None:
+    """Add a table of at most ``MAX_ROWS[kind]`` rows, with a note naming the CSV when rows were left out."""
+    total = len(table) if total is None else total
+    limit = MAX_ROWS[kind]
+    doc.add("table", table=table.head(limit))
+    if total > limit:
+        T = TEXT[doc.lang]
+        doc.add("note", T["capped"].format(n=limit, total=f"{total:,}", csv=csv, order=order))
 
 
 def _caveats(

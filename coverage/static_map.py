@@ -116,21 +116,36 @@ def _north_arrow(ax: Axes, L: dict[str, str]) -> None:
     )
 
 
-def _lines(ax: Axes, geoms: Any, **style: Any) -> None:
+#: Above this many street edges the heavy layers are drawn as images inside
+#: the PDF (rasterized at :data:`PDF_DPI`), so a city's sheet stays small and fast.
+RASTER_EDGES = 30_000
+PDF_DPI = 200
+
+
+def _lines(ax: Axes, geoms: Any, *, tolerance_m: float = 0.0, **style: Any) -> None:
+    """Draw lines as one collection: merged end to end and simplified to ``tolerance_m`` (half a printed dot)."""
     from matplotlib.collections import LineCollection
 
-    segs = []
-    for g in geoms:
-        for part in getattr(g, "geoms", [g]):
-            coords = np.asarray(part.coords)
-            if len(coords) >= 2:
-                segs.append(coords[:, :2])
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr):
+        return
+    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(arr)))
+    if tolerance_m > 0:
+        parts = shapely.simplify(parts, tolerance_m, preserve_topology=False)
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    if not len(coords):
+        return
+    cuts = np.flatnonzero(np.diff(index)) + 1
+    segs = [seg for seg in np.split(coords, cuts) if len(seg) >= 2]
     if segs:
         ax.add_collection(LineCollection(segs, **style))
 
 
-def _polygons(ax: Axes, geoms: Sequence[Any], **style: Any) -> None:
-    gpd.GeoSeries(list(geoms)).plot(ax=ax, **style)
+def _polygons(ax: Axes, geoms: Sequence[Any], *, tolerance_m: float = 0.0, **style: Any) -> None:
+    arr = np.asarray(list(geoms), dtype=object)
+    if tolerance_m > 0:
+        arr = shapely.simplify(arr, tolerance_m, preserve_topology=False)
+    gpd.GeoSeries(arr).plot(ax=ax, **style)
 
 
 def draw_static_map(
@@ -210,9 +225,16 @@ def draw_static_map(
         ax.set_ylabel("")
         hw = np.asarray([str(h) for h in net.edge_highway], dtype=object)
         major = np.isin(hw, list(MAJOR_HIGHWAYS))
-        _lines(ax, net.edge_geometry[~major], colors=COLORS["street"], linewidths=0.5, zorder=1)
-        _lines(ax, net.edge_geometry[major], colors=COLORS["major"], linewidths=1.4, zorder=1)
         minx, miny, maxx, maxy = shapely.total_bounds(net.edge_geometry)
+        # A city: heavy layers simplified to half a printed dot and drawn as images in the PDF.
+        big = len(net.edge_geometry) > RASTER_EDGES
+        dots = 0.70 * w_mm / 25.4 * 150
+        tol = 0.5 * max(maxx - minx, maxy - miny) / dots if big else 0.0
+        heavy: dict[str, Any] = {"rasterized": True} if big else {}
+        _lines(
+            ax, net.edge_geometry[~major], tolerance_m=tol, colors=COLORS["street"], linewidths=0.5, zorder=1, **heavy
+        )
+        _lines(ax, net.edge_geometry[major], tolerance_m=tol, colors=COLORS["major"], linewidths=1.4, zorder=1, **heavy)
         handles: list[Any] = [Line2D([], [], color=COLORS["major"], lw=1.4, label=L["streets"])]
         if street_names is not None:
             from ._map_layers import road_labels
@@ -238,17 +260,20 @@ def draw_static_map(
         if service is not None:
             at = service.union["radius_m"] == (radius if radius is not None else service.union["radius_m"].max())
             union = service.union[at] if at.any() else service.union
-            _polygons(ax, union.geometry, color=COLORS["union"], alpha=0.22, linewidth=0, zorder=3)
+            _polygons(
+                ax, union.geometry, tolerance_m=tol, color=COLORS["union"], alpha=0.22, linewidth=0, zorder=3, **heavy
+            )
             r = float(union["radius_m"].iloc[0])
             handles.append(Patch(color=COLORS["union"], alpha=0.4, label=L["union"].format(r=f"{r:g}")))
         if coverage is not None:
-            _draw_cells(ax, coverage, cell_m)
+            _draw_cells(ax, coverage, cell_m, **heavy)
             handles.append(Patch(color=COLORS["uncovered"], alpha=0.6, label=L["uncovered"]))
             gaps = coverage.gaps
             if len(gaps):
                 _polygons(
                     ax,
                     gaps.geometry,
+                    tolerance_m=tol,
                     facecolor="none",
                     edgecolor=COLORS["gap"],
                     linewidth=1.2,
@@ -261,7 +286,16 @@ def draw_static_map(
             sites = hall_frame.to_crs(net.crs)
             r_circle = radius if radius is not None else 500.0
             circles = shapely.buffer(sites.geometry.to_numpy(), r_circle, quad_segs=16)
-            _polygons(ax, circles, facecolor="none", edgecolor=COLORS["circle"], linewidth=0.7, linestyle=":", zorder=4)
+            _polygons(
+                ax,
+                circles,
+                facecolor="none",
+                edgecolor=COLORS["circle"],
+                linewidth=0.7,
+                linestyle=":",
+                zorder=4,
+                **heavy,
+            )
             handles.append(
                 Line2D([], [], color=COLORS["circle"], lw=0.8, ls=":", label=L["circles"].format(r=f"{r_circle:g}"))
             )
@@ -393,7 +427,7 @@ def _draw_areas(ax: Axes, areas: gpd.GeoDataFrame, name_col: str | None, hull: A
             )
 
 
-def _draw_cells(ax: Axes, coverage: CoverageResult, cell_m: float) -> None:
+def _draw_cells(ax: Axes, coverage: CoverageResult, cell_m: float, **style: Any) -> None:
     from matplotlib.collections import PolyCollection
 
     units = coverage.units[coverage.units["status"].astype(str) == "uncovered"]
@@ -407,18 +441,11 @@ def _draw_cells(ax: Axes, coverage: CoverageResult, cell_m: float) -> None:
     keys, inverse = np.unique(np.column_stack([cx, cy]), axis=0, return_inverse=True)
     pop = np.bincount(inverse.ravel(), weights=units["population"].to_numpy(dtype=float))
     alpha = 0.12 + 0.6 * np.sqrt(pop / pop.max())
-    verts = [
-        [
-            (x * cell_m, y * cell_m),
-            ((x + 1) * cell_m, y * cell_m),
-            ((x + 1) * cell_m, (y + 1) * cell_m),
-            (x * cell_m, (y + 1) * cell_m),
-        ]
-        for x, y in keys
-    ]
+    corners = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    verts = (keys[:, None, :] + corners[None, :, :]) * cell_m  # cells x 4 corners x (x, y)
     colors = np.tile(np.array([[0.91, 0.35, 0.05, 1.0]]), (len(verts), 1))
     colors[:, 3] = alpha
-    ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2))
+    ax.add_collection(PolyCollection(verts, facecolors=colors, edgecolors="none", zorder=2, **style))
 
 
 def _side_text(
@@ -482,6 +509,6 @@ def save_static_map(fig: Figure, folder: str | os.PathLike[str], *, dpi: int = 1
     # TrueType (Type 42) fonts, subset and embedded: text stays searchable and copyable.
     with plt.rc_context({"pdf.fonttype": 42}), _quiet_font_fallback():
         fig.savefig(png, dpi=dpi, metadata={"Software": None})
-        fig.savefig(pdf, metadata={"CreationDate": None, "Creator": "coverage-planner"})
+        fig.savefig(pdf, dpi=PDF_DPI, metadata={"CreationDate": None, "Creator": "coverage-planner"})
     plt.close(fig)
     return {"png": png, "pdf": pdf}

@@ -216,3 +216,32 @@ def test_amap_basemap_shifts_every_overlay_into_gcj02(tmp_path: Path) -> None:
     (point,) = hall_points(data)
     assert point[0] == pytest.approx(116.41024449916938, abs=1e-6)
     assert point[1] == pytest.approx(39.91640428150164, abs=1e-6)
+
+
+def test_city_budgets_coarsen_layers_and_say_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over their budgets, cells grow, dots merge, outlines simplify; the map says what it did."""
+    from coverage import _map_layers, _map_residents, _map_sites, maps
+    from coverage._format import labels
+    from coverage._map_residents import resident_cells
+
+    net, areas, cov = small_case(["a", "b", "c"])
+    L = labels("zh")
+    exact = resident_cells(cov, "residents", None, L, "zh", cell_m=50.0, main=True)
+    coarse = resident_cells(cov, "residents", None, L, "zh", cell_m=50.0, main=True, max_cells=2)
+    for fine, big in zip(exact, coarse, strict=True):
+        assert sum(big["cells"]["n"]) == sum(fine["cells"]["n"])  # the same residents, fewer cells
+        assert len(big["cells"]["n"]) <= len(fine["cells"]["n"]) and "note" in big and "note" not in fine
+    assert sum(len(s["cells"]["n"]) for s in coarse) <= 2
+    plain = save_map(maps.coverage_map(net, service=areas, coverage=cov, lang="zh"), tmp_path / "p.html")
+    assert not any(line["label"].startswith("大范围地图") for line in map_data(plain.read_text("utf-8"))["summary"])
+    assert "preferCanvas: false" in plain.read_text("utf-8") or '"preferCanvas": false' in plain.read_text("utf-8")
+    monkeypatch.setattr(_map_residents, "MAX_CELLS", 2)
+    monkeypatch.setattr(_map_layers, "MAX_STREET_VERTICES", 10)
+    monkeypatch.setattr(_map_sites.ml, "MAX_AREA_VERTICES", 20)
+    m = maps.coverage_map(net, service=areas, coverage=cov, lang="zh", max_resident_points=3)
+    html = save_map(m, tmp_path / "m.html").read_text(encoding="utf-8")
+    data = map_data(html)
+    note = next(line for line in data["summary"] if line["label"].startswith("大范围地图"))
+    assert "网格由 100 米放大为" in note["extra"] and "轮廓简化至" in note["extra"]
+    assert any("合并为" in (s["name"] or "") for s in data["layers"])
+    assert "preferCanvas: true" in html or '"preferCanvas": true' in html

@@ -75,6 +75,27 @@ def test_report_blocks_tell_the_story_in_order_and_escape_text(tmp_path: Path) -
     assert "标题 {{7*7}} <b>" in text
 
 
+def test_long_report_tables_show_their_first_rows_and_name_the_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    from coverage import report_doc
+
+    names = [f"hall {i}" for i in range(6)]
+    net, areas, cov = small_case(names)
+    run = _Run(net, areas, cov)
+    kw = {"lang": "zh", "title": "t", "halls_label": "h", "source_note": "", "stand_in": False, "map_png": None}
+    full = build_report(run, **kw)
+    monkeypatch.setitem(report_doc.MAX_ROWS, "halls", 2)
+    monkeypatch.setitem(report_doc.MAX_ROWS, "gaps", 1)
+    short = build_report(run, **kw)
+    tables = [b.table for b in full.blocks if b.kind == "table"]
+    capped = [b.table for b in short.blocks if b.kind == "table"]
+    n = len(tables[0])
+    assert n == len(areas.areas) > 2 and len(capped[0]) == 2
+    assert capped[0].equals(tables[0].head(2))  # the first rows, in the table's own order (smallest ratio first)
+    notes = [b.text for b in short.blocks if b.kind == "note" and "tables/service_areas.csv" in b.text]
+    assert notes == [f"仅列出面积比最小的前 2 行（共 {n} 行）；完整数据见 tables.xlsx 与 tables/service_areas.csv。"]
+    assert not any("tables/" in b.text for b in full.blocks if b.kind == "note")
+
+
 def test_workbook_reads_back_with_the_table_values(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     _net, _areas, cov = small_case(["=cmd", "12345678901234567890"])
