@@ -142,7 +142,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "spacing_m": Key("spacing", False, defaults.DEFAULT_CANDIDATE_SPACING_M, "spacing of network candidates"),
         "exclude_file": Key("path", False, None, "polygons where no site may go"),
         "method": Key("choice", False, "exact", "exact (MILP, HiGHS) or greedy", ("exact", "greedy")),
-        "time_limit_s": Key("seconds", False, defaults.DEFAULT_TIME_LIMIT_S, "solver time limit per model"),
+        "time_limit_s": Key(
+            "seconds", False, defaults.DEFAULT_TIME_LIMIT_S, "safety net for the optimizer (a stopped result says so)"
+        ),
+        "max_nodes": Key(
+            "count", False, defaults.DEFAULT_MAX_NODES, "MILP nodes per solve: a work limit, the same plan anywhere"
+        ),
         "objective": Key("choice", False, "coverage", "what the k new sites maximise: coverage; capacitated "
                          "(residents served within capacity: [halls] capacity_col and new_site_capacity); backup "
                          "(coverage, then residents within reach of two sites); maxmin (the worst community's "

@@ -46,6 +46,7 @@ def test_defaults_and_data_dir(tmp_path: Path, shared_data: Path) -> None:
     assert sc["network"]["source"] == shared_data / "shenzhen" / "futian_walk.graphml"
     assert sc["plan"]["k"] == 5
     assert sc["plan"]["k_max"] == 20
+    assert sc["plan"]["max_nodes"] == 2_000  # the deterministic work limit of the optimizer
     assert sc.rings.metres.tolist() == [500.0]
 
 
@@ -75,6 +76,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path, shared_data: Path) -> None:
         (GOOD.replace("futian_walk.graphml", "nope.graphml"), r"\[network\] source: .*nope.graphml does not exist"),
         (GOOD.replace('kind = "estimate"', 'kind = "census"'), r"kind = 'census' should be one of"),
         (GOOD + "[plan]\nk = -1\n", r"\[plan\] k=-1: must be at least 0"),
+        (GOOD + "[plan]\nmax_nodes = -5\n", r"\[plan\] max_nodes=-5: must be at least 0"),
         (GOOD + "[plan]\nk = 5\nk_max = 3\n", r"k_max = 3 is below k = 5"),
         (GOOD + "[plan]\ntarget_share = 1.5\n", r"target_share=1.5: give a share in \(0, 1\]"),
         (GOOD + "[plan]\ncandidates = ['network', 'parks']\n", r"\['parks'\] should be among"),
