@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
@@ -51,19 +52,28 @@ class LPResult:
 
 
 class BlockLP:
-    """The LP relaxation of one block for any ``k`` (whole, or by column generation)."""
+    """The LP relaxation of one block for any ``k`` (whole, or by column generation).
+
+    One HiGHS model per block: ``k`` changes a right-hand side, and a pricing
+    round *adds* the new columns (and the demand rows only they touch) to the
+    same model, so the simplex restarts from the previous basis.
+    """
 
     def __init__(self, red: _Reduced, seed_columns: IntArray, cap: int) -> None:
         self.red = red
         n = red.shape[1]
         self.total = math.fsum(red.w.tolist())
         if n <= CG_MIN_COLUMNS:
-            self.working = np.arange(n, dtype=np.int64)
+            working = np.arange(n, dtype=np.int64)
         else:
             heavy = np.argsort(-column_sums(red.a, red.w), kind="stable")[: max(2 * _CG_ADD, 5 * cap)]
-            self.working = np.union1d(heavy, seed_columns).astype(np.int64)
+            working = np.union1d(heavy, seed_columns).astype(np.int64)
+        self.working = working
         self._model: _HighsModel | None = None
-        self._rows: IntArray = np.empty(0, dtype=np.int64)
+        self._k = -1
+        self._rows: IntArray = np.empty(0, dtype=np.int64)  # block rows in the model, in link-row order
+        self._x_col: IntArray = np.empty(0, dtype=np.int64)  # model column of each working column
+        self._card_row = 0
 
     def lagrangian(self, mu: FloatArray, k: int) -> tuple[float, FloatArray]:
         """Return the bound ``L(mu)`` for ``k`` sites and the column prices ``A^T mu``."""
@@ -77,15 +87,16 @@ class BlockLP:
         n = self.red.shape[1]
         best = LPResult(x=None, mu=None, bound=math.inf, limit="")
         for _ in range(_CG_MAX_ROUNDS):
-            model = self._restricted_model(k)
+            model = self._model_at(k)
             out = model.run(time_limit_s=time_limit_s)
             if out.x is None or out.row_dual is None:
                 return LPResult(x=best.x, mu=best.mu, bound=best.bound, limit=out.limit or "iterations")
             mu = self.red.w.copy()  # rows the working set does not touch: y_i = 0, mu_i = w_i
-            mu[self._rows] = np.clip(np.abs(out.row_dual[: self._rows.size]), 0.0, self.red.w[self._rows])
+            link = np.delete(np.abs(out.row_dual), self._card_row)  # link rows, in the order of self._rows
+            mu[self._rows] = np.clip(link, 0.0, self.red.w[self._rows])
             bound, c = self.lagrangian(mu, k)
             x = np.zeros(n)
-            x[self.working] = out.x[: self.working.size]
+            x[self.working] = out.x[self._x_col]
             if bound < best.bound:
                 best = LPResult(x=x, mu=mu, bound=bound, limit="")
             else:
@@ -99,12 +110,11 @@ class BlockLP:
             if better.size == 0:
                 break
             add = better[np.argsort(-c[better], kind="stable")[: max(_CG_ADD, 2 * k)]]
-            self.working = np.union1d(self.working, add).astype(np.int64)
-            self._model = None
+            self._grow(np.sort(add))
         return best
 
-    def _restricted_model(self, k: int) -> _HighsModel:
-        """Return the LP over the working set (rows it touches), built once per working set."""
+    def _model_at(self, k: int) -> _HighsModel:
+        """Return the model with the cardinality row at ``k`` (built on first use)."""
         if self._model is None:
             sub = sp.csr_array(self.red.a[:, self.working])
             rows = np.flatnonzero(np.diff(sub.indptr) > 0)
@@ -114,7 +124,88 @@ class BlockLP:
             csc.sort_indices()
             local = _Reduced(a=csc, a_csr=csr, w=self.red.w[rows], cols=self.working)
             self._rows = rows.astype(np.int64)
+            self._x_col = np.arange(self.working.size, dtype=np.int64)
+            self._card_row = int(rows.size)
             self._model = _mclp_model(local, k, relax=True)
-        else:
-            self._model.set_row_bounds(self._rows.size, -math.inf, float(k))
+            self._k = k
+        elif k != self._k:
+            self._model.set_row_bounds(self._card_row, -math.inf, float(k))
+            self._k = k
         return self._model
+
+    def _grow(self, add: IntArray) -> None:
+        """Add working columns to the live model: their x, the new rows they touch and those rows' y."""
+        model = self._model
+        if model is None:
+            self.working = np.union1d(self.working, add).astype(np.int64)
+            return
+        h = model.h
+        n_rows_block = self.red.shape[0]
+        row_of = np.full(n_rows_block, -1, dtype=np.int64)
+        row_of[self._rows] = np.arange(self._rows.size)
+        link_row = np.arange(self._rows.size)
+        link_row[link_row >= self._card_row] += 1  # rows added after the cardinality row sit one further
+        sub = sp.csc_array(self.red.a[:, add])
+        sub.sort_indices()
+        n_col0 = int(h.getNumCol())
+        # 1. the new x columns, with their entries in the rows already in the model and in the cardinality row
+        starts: list[int] = []
+        indices: list[int] = []
+        values: list[float] = []
+        for j in range(add.size):
+            rows = sub.indices[sub.indptr[j] : sub.indptr[j + 1]]
+            known = row_of[rows]
+            known = link_row[known[known >= 0]]
+            starts.append(len(indices))
+            indices.extend(known.tolist())
+            values.extend([-1.0] * known.size)
+            indices.append(self._card_row)
+            values.append(1.0)
+        h.addCols(
+            int(add.size),
+            np.zeros(add.size),
+            np.zeros(add.size),
+            np.ones(add.size),
+            len(indices),
+            np.asarray(starts, dtype=np.int32),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(values, dtype=np.float64),
+        )
+        # 2. the demand rows only the new columns touch: their y, then their link rows
+        new_rows = np.setdiff1d(np.unique(sub.indices), self._rows, assume_unique=False).astype(np.int64)
+        if new_rows.size:
+            h.addCols(
+                int(new_rows.size),
+                self.red.w[new_rows],
+                np.zeros(new_rows.size),
+                np.ones(new_rows.size),
+                0,
+                np.zeros(new_rows.size, dtype=np.int32),
+                np.zeros(0, dtype=np.int32),
+                np.zeros(0),
+            )
+            y_col = n_col0 + add.size + np.arange(new_rows.size)
+            csr = sp.csr_array(sub)[new_rows]
+            csr.sort_indices()
+            r_starts: list[int] = []
+            r_idx: list[int] = []
+            r_val: list[float] = []
+            for r in range(new_rows.size):
+                cols = csr.indices[csr.indptr[r] : csr.indptr[r + 1]]
+                r_starts.append(len(r_idx))
+                r_idx.extend([int(y_col[r]), *(n_col0 + cols).tolist()])
+                r_val.extend([1.0, *([-1.0] * cols.size)])
+            h.addRows(
+                int(new_rows.size),
+                np.full(new_rows.size, -highspy.kHighsInf),
+                np.zeros(new_rows.size),
+                len(r_idx),
+                np.asarray(r_starts, dtype=np.int32),
+                np.asarray(r_idx, dtype=np.int32),
+                np.asarray(r_val, dtype=np.float64),
+            )
+        self._rows = np.concatenate([self._rows, new_rows])
+        order = np.argsort(np.concatenate([self.working, add]), kind="stable")
+        x_col = np.concatenate([self._x_col, n_col0 + np.arange(add.size)])
+        self.working = np.concatenate([self.working, add])[order]
+        self._x_col = x_col[order]
