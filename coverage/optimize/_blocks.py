@@ -75,7 +75,7 @@ def split_blocks(red: _Reduced) -> list[_Reduced]:
     graph = sp.csr_array((np.ones(links.shape[0], dtype=np.int8), (links[:, 0], links[:, 1])), shape=(n_cols, n_cols))
     n_labels, col_label = connected_components(graph, directed=False)
     if n_labels == 1:  # one block: no copy
-        return [_Reduced(a=red.a, a_csr=red.a_csr, w=red.w, cols=np.arange(n_cols, dtype=np.int64))]
+        return [_Reduced(a=red.a, w=red.w, cols=np.arange(n_cols, dtype=np.int64), csr=red.csr)]
     has = np.diff(a.indptr) > 0
     row_label = np.full(n_rows, -1, dtype=np.int64)
     row_label[has] = col_label[a.indices[a.indptr[:-1][has]]]
@@ -96,7 +96,7 @@ def split_blocks(red: _Reduced) -> list[_Reduced]:
         csr.sort_indices()
         csc = sp.csc_array(csr)
         csc.sort_indices()
-        blocks.append(_Reduced(a=csc, a_csr=csr, w=red.w[rows], cols=cols.astype(np.int64)))
+        blocks.append(_Reduced(a=csc, w=red.w[rows], cols=cols.astype(np.int64), csr=csr))
     return blocks
 
 

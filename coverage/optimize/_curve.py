@@ -247,7 +247,7 @@ class BlockCurve:
         mat, w = _merge_rows(sub[rows], self.red.w[rows])
         csc = sp.csc_array(mat)
         csc.sort_indices()
-        local = _Reduced(a=csc, a_csr=sp.csr_array(mat), w=w, cols=cols)
+        local = _Reduced(a=csc, w=w, cols=cols, csr=sp.csr_array(mat))
         if cols.size <= k:
             return [int(j) for j in cols], True, _value(csc, w, list(range(cols.size)))
         position = {int(j): i for i, j in enumerate(cols.tolist())}

@@ -62,7 +62,11 @@ class Engine:
         self.limits = Limits(exact=exact, max_nodes=int(max_nodes), deadline=t0 + float(time_limit_s))
         self.time_limit_s = float(time_limit_s)
         self.k_cap = int(k_cap)
-        blocks = [BlockCurve(b, self.k_cap, self.limits) for b in split_blocks(self.red)]
+        parts = split_blocks(self.red)
+        self.red.drop_csr()  # the blocks hold what they need; this copy costs 5 bytes a pair
+        for part in parts:
+            part.drop_csr()
+        blocks = [BlockCurve(b, self.k_cap, self.limits) for b in parts]
         # Blocks known exactly for every k are merged once into one curve.
         self.known = [b for b in blocks if bool(np.all(b.state == EXACT))]
         self.open = [b for b in blocks if not bool(np.all(b.state == EXACT))]

@@ -122,7 +122,7 @@ class BlockLP:
             csr.sort_indices()
             csc = sp.csc_array(csr)
             csc.sort_indices()
-            local = _Reduced(a=csc, a_csr=csr, w=self.red.w[rows], cols=self.working)
+            local = _Reduced(a=csc, w=self.red.w[rows], cols=self.working, csr=csr)
             self._rows = rows.astype(np.int64)
             self._x_col = np.arange(self.working.size, dtype=np.int64)
             self._card_row = int(rows.size)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,18 +19,36 @@ _HASH_CHUNK = 8_000_000
 _DOMINANCE_MAX_WORK = 100_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Reduced:
-    """The problem actually optimised: merged demand rows, useful candidate columns."""
+    """The problem actually optimised: merged demand rows, useful candidate columns.
+
+    ``a`` is column-major; the row-major copy ``a_csr`` is made on first use
+    and can be dropped (:meth:`drop_csr`): at city scale each copy costs about
+    5 bytes per covering pair.
+    """
 
     a: Any  # csc_array bool, n_rows x n_cols
-    a_csr: Any
     w: FloatArray
     cols: IntArray  # original candidate index per column
+    csr: Any = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
         return int(self.a.shape[0]), int(self.a.shape[1])
+
+    @property
+    def a_csr(self) -> Any:
+        """Row-major copy of ``a`` (sorted indices), made once."""
+        if self.csr is None:
+            csr = sp.csr_array(self.a)
+            csr.sort_indices()
+            object.__setattr__(self, "csr", csr)
+        return self.csr
+
+    def drop_csr(self) -> None:
+        """Free the row-major copy (it is made again if needed)."""
+        object.__setattr__(self, "csr", None)
 
 
 def _identical_groups(ptr: IntArray, idx: Any) -> IntArray:
@@ -166,12 +184,14 @@ def _reduce(prob: _Problem, *, enabled: bool, weighted: bool) -> _Reduced:
         sub_csc.sort_indices()
         csr = sub_csc.tocsr()
         csr.sort_indices()
-        return _Reduced(a=sub_csc, a_csr=csr, w=w, cols=avail)
+        return _Reduced(a=sub_csc, w=w, cols=avail, csr=csr)
     keep = ~prob.already & (np.bincount(sub.indices, minlength=sub.shape[0]) > 0)
     if weighted:
         keep &= prob.weights > 0
     rows = np.flatnonzero(keep)
-    mat = sp.csr_array(sub[rows] if rows.size < sub.shape[0] else sub)
+    mat = sp.csr_array(sub)
+    if rows.size < sub.shape[0]:
+        mat = mat[rows]  # row slicing is cheap in CSR, and the full copy is freed here
     mat.sort_indices()
     w = base_w[rows]
     # Merging identical rows never changes which column sets contain which, and a
@@ -181,6 +201,7 @@ def _reduce(prob: _Problem, *, enabled: bool, weighted: bool) -> _Reduced:
     mat, w = _merge_rows(mat, w)
     csc = sp.csc_array(mat)
     csc.sort_indices()
+    del mat  # at city scale every copy of the matrix costs about 5 bytes a pair
     useful = np.flatnonzero(np.diff(csc.indptr) > 0)
     keep_cols = np.flatnonzero(~_dominated_columns(csc[:, useful] if useful.size < csc.shape[1] else csc))
     cols = avail[useful][keep_cols]
@@ -193,4 +214,5 @@ def _reduce(prob: _Problem, *, enabled: bool, weighted: bool) -> _Reduced:
         if mat.shape[0] < n_rows:
             csc = sp.csc_array(mat)
         csc.sort_indices()
-    return _Reduced(a=csc, a_csr=mat, w=np.asarray(w, dtype=np.float64), cols=cols.astype(np.int64))
+        del mat
+    return _Reduced(a=csc, w=np.asarray(w, dtype=np.float64), cols=cols.astype(np.int64))
