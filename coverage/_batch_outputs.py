@@ -1,21 +1,22 @@
 """A batch's own outputs: the summary table and the index page.
 
-Scenario names, file names and error messages are user text: in the CSV a
-cell that a spreadsheet would read as a formula gets a leading ``'``; in the
-HTML page every text is escaped and every link is a percent-encoded relative
-path, so nothing a user wrote becomes markup, script or a formula.
+Scenario names, file names and error messages are user text: the CSV goes
+through :func:`coverage._text.sheet_frame` (a cell that a spreadsheet would
+read as a formula gets a leading ``'``); on the HTML page every text goes
+through :func:`coverage._text.html_text` and every link is a percent-encoded
+relative path, so nothing a user wrote becomes markup, script or a formula.
 """
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+
+from ._text import html_text, sheet_frame
 
 __all__ = ["SUMMARY_COLUMNS", "write_index", "write_summary"]
 
@@ -55,36 +56,14 @@ straight-line circle), the plan's new sites, coverage after them and its
 certificate (``proven optimal`` or ``within x%``, with the gap), each step's
 seconds, the map's path inside the scenario's folder, and a note."""
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _clean(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return _CONTROL.sub("\ufffd", str(value))
-
-
-def _sheet_cell(value: Any) -> Any:
-    """Return text that no spreadsheet evaluates (a leading ``= + - @``, tab or CR gets a ``'``)."""
-    if not isinstance(value, str):
-        return value
-    text = _clean(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def write_summary(summary: pd.DataFrame, path: Path) -> Path:
     """Write ``batch_summary.csv`` (UTF-8 with BOM, so that spreadsheets read Chinese names)."""
-    table = summary.copy()
-    for col in table.columns:
-        if table[col].dtype == object or pd.api.types.is_string_dtype(table[col]):
-            table[col] = table[col].map(_sheet_cell)
-    table.to_csv(path, index=False, float_format="%.6g", lineterminator="\n", encoding="utf-8-sig")
+    sheet_frame(summary).to_csv(path, index=False, float_format="%.6g", lineterminator="\n", encoding="utf-8-sig")
     return path
 
 
 def _text(value: Any) -> str:
-    return html.escape(_clean(value), quote=True)
+    return html_text(value)
 
 
 def _share(value: Any) -> str:
@@ -103,7 +82,7 @@ def _link(folder: str, name: str, label: str, base: Path) -> str:
     if not (base / folder / name).is_file():
         return ""
     href = quote(f"{folder}/{name}")
-    return f'<a href="{html.escape(href, quote=True)}">{label}</a>'
+    return f'<a href="{html_text(href)}">{html_text(label)}</a>'
 
 
 def write_index(summary: pd.DataFrame, networks: pd.DataFrame, path: Path, *, mode: str) -> Path:

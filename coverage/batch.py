@@ -5,7 +5,10 @@ Each scenario file runs as one task through the same code path as
 :func:`coverage.report.write_outputs`) and writes its own folder
 ``OUT/<scenario file name>/``. The batch writes ``OUT/batch_summary.csv`` (one
 row per scenario, in the order given) and ``OUT/index.html`` linking every
-map and summary.
+map and summary. OUT is written as a new folder and swapped in at the end
+(:func:`coverage.io.staged_output`), so ``--overwrite`` never leaves a file
+of an earlier batch; user text reaches the CSV and the page only through
+:mod:`coverage._text`.
 
 Tasks run on :mod:`dask.distributed`: a local cluster of worker processes
 listening on 127.0.0.1 by default (closed at the end, even on errors), or an
@@ -31,15 +34,18 @@ import os
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import io
+from ._batch_exec import Executor, executor
 from ._batch_outputs import SUMMARY_COLUMNS, write_index, write_summary
-from ._errors import CoverageError, CoverageInputError, CoverageWarning, warn
+from ._errors import CoverageError, CoverageInputError, CoverageWarning
+from ._text import sheet_frame
 
 __all__ = ["SUMMARY_COLUMNS", "BatchResult", "run_batch"]
 
@@ -106,7 +112,10 @@ def run_batch(
     scenarios : sequence of paths
         Scenario files (TOML); their file names (without ``.toml``) must differ.
     out : path
-        Output folder: ``batch_summary.csv``, ``index.html`` and one folder per scenario.
+        Output folder: ``batch_summary.csv``, ``index.html`` and one folder per
+        scenario. It is written as a new folder beside ``out`` and swapped in at
+        the end, so nothing of an earlier batch survives; an existing folder is
+        replaced only with ``overwrite`` and only if a run wrote it.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``); its workers
         must see the scenario and data files at the same paths. By default a
@@ -117,7 +126,7 @@ def run_batch(
     data_dir : path, optional
         What ``{data}`` in the scenarios' paths stands for.
     overwrite : bool, default False
-        Write into an output folder that already has files.
+        Replace an output folder that an earlier run or batch wrote.
     lang : {"zh", "en"}, optional
         Map labels (default: each scenario's).
     partition_by : path, optional
@@ -134,7 +143,8 @@ def run_batch(
     ------
     CoverageInputError
         Before any work, if no scenario is given, two share a file name, the
-        output folder is not empty (without ``overwrite``), the scheduler
+        output folder is not empty (without ``overwrite``) or has files no run
+        wrote, the scheduler
         cannot be reached, or ``scheduler`` is given without Dask installed.
         A scenario that fails later gets ``status = "error"`` in its row and
         the others go on.
@@ -145,13 +155,25 @@ def run_batch(
     >>> result.summary[["scenario", "status", "covered_share"]]  # doctest: +SKIP
     """
     paths = [Path(p) for p in scenarios]
-    out_dir = Path(out)
-    _check_batch(paths, out_dir, overwrite=overwrite, workers=workers)
+    _check_batch(paths, workers=workers)
+    out_dir = io.check_output_dir(out, overwrite=overwrite)
     districts = _read_districts(partition_by) if partition_by is not None else None
-    out_dir.mkdir(parents=True, exist_ok=True)
     data = Path(data_dir) if data_dir is not None else None
     n_workers = workers or max(1, min(len(paths), os.cpu_count() or 1))
-    with _executor(scheduler, n_workers) as ex:
+    # Everything is written into a new folder beside OUT that replaces it at the end, so that
+    # no folder or file of an earlier batch survives --overwrite (see coverage.io.staged_output).
+    with io.staged_output(out_dir, overwrite=overwrite) as stage:
+        summary, networks, mode = _run_all(paths, stage, data, lang, districts, partition_name_col, scheduler,
+                                           n_workers)
+    return BatchResult(summary=summary, out=out_dir, mode=mode, networks=networks)
+
+
+def _run_all(
+    paths: list[Path], stage: Path, data: Path | None, lang: str | None, districts: Any,
+    partition_name_col: str | None, scheduler: str | None, n_workers: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Run every scenario into ``stage``; write the summary and the index there."""
+    with executor(scheduler, n_workers) as ex:
         sources = _network_sources(paths, data)
         networks = _prepare_networks(ex, sources)
         failed_sources = {src: status for src, status in zip(sources, networks["status"], strict=True)
@@ -163,9 +185,9 @@ def run_batch(
             if source in failed_sources:
                 rows[i] = _error_row(path, failed_sources[source].removeprefix("error: "))
             elif districts is not None:
-                rows[i] = _run_partitioned(path, out_dir / path.stem, data, lang, districts, partition_name_col, ex)
+                rows[i] = _run_partitioned(path, stage / path.stem, data, lang, districts, partition_name_col, ex)
             else:
-                handles.append((i, ex.submit(run_one, path, out_dir / path.stem, data, lang)))
+                handles.append((i, ex.submit(run_one, path, stage / path.stem, data, lang)))
         for i, handle in handles:
             try:
                 rows[i] = ex.result(handle)
@@ -173,12 +195,12 @@ def run_batch(
                 rows[i] = _error_row(paths[i], f"the task failed: {type(exc).__name__}: {exc}")
         mode = ex.mode
     summary = pd.DataFrame([r for r in rows if r is not None], columns=SUMMARY_COLUMNS)
-    write_summary(summary, out_dir / "batch_summary.csv")
-    write_index(summary, networks, out_dir / "index.html", mode=mode)
-    return BatchResult(summary=summary, out=out_dir, mode=mode, networks=networks)
+    write_summary(summary, stage / "batch_summary.csv")
+    write_index(summary, networks, stage / "index.html", mode=mode)
+    return summary, networks, mode
 
 
-def _check_batch(paths: list[Path], out_dir: Path, *, overwrite: bool, workers: int | None) -> None:
+def _check_batch(paths: list[Path], *, workers: int | None) -> None:
     if not paths:
         raise CoverageInputError("give at least one scenario file.")
     stems: dict[str, list[str]] = {}
@@ -193,10 +215,6 @@ def _check_batch(paths: list[Path], out_dir: Path, *, overwrite: bool, workers: 
         )
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise CoverageInputError(f"workers={workers!r}: give a whole number >= 1.")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise CoverageInputError(f"output folder {out_dir} is a file; choose another --out.")
-    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
-        raise CoverageInputError(f"output folder {out_dir} is not empty; pass --overwrite or choose another --out.")
 
 
 def _read_districts(path: str | os.PathLike[str]) -> Any:
@@ -212,92 +230,6 @@ def _read_districts(path: str | os.PathLike[str]) -> Any:
     if frame.crs is None:
         raise CoverageInputError(f"partition polygons {p}: no CRS; save the file with one (EPSG:4326 for lon/lat).")
     return frame
-
-
-# ---------------------------------------------------------------------------
-# where the tasks run
-
-
-class _Sequential:
-    """Runs each task at once, here (no Dask)."""
-
-    mode = "one by one in this process (Dask is not installed)"
-
-    def submit(self, func: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return (True, func(*args))
-        except Exception as exc:
-            return (False, exc)
-
-    def result(self, handle: Any) -> Any:
-        ok, value = handle
-        if not ok:
-            raise value
-        return value
-
-    def map_fn(self) -> Any:
-        return None
-
-
-class _Dask:
-    def __init__(self, client: Any, mode: str) -> None:
-        self.client = client
-        self.mode = mode
-
-    def submit(self, func: Callable[..., Any], *args: Any) -> Any:
-        return self.client.submit(func, *args, pure=False)
-
-    def result(self, handle: Any) -> Any:
-        return handle.result()
-
-    def map_fn(self) -> Any:
-        from .partition import dask_map
-
-        return dask_map(self.client)
-
-
-@contextlib.contextmanager
-def _executor(scheduler: str | None, n_workers: int) -> Iterator[_Sequential | _Dask]:
-    try:
-        import distributed
-    except ImportError:
-        if scheduler is not None:
-            raise CoverageInputError(
-                f"--scheduler {scheduler} needs Dask: pip install 'coverage-planner[dask]'."
-            ) from None
-        warn(
-            "Dask is not installed, so the scenarios run one by one in this process; "
-            "pip install 'coverage-planner[dask]' to run them in parallel.",
-            stacklevel=4,
-        )
-        yield _Sequential()
-        return
-    if scheduler is not None:
-        try:
-            client = distributed.Client(scheduler, timeout="20s")
-        except (OSError, TimeoutError) as exc:
-            raise CoverageInputError(f"cannot reach the Dask scheduler at {scheduler} ({exc}).") from exc
-        try:
-            yield _Dask(client, f"on the Dask cluster at {scheduler}")
-        finally:
-            client.close()
-        return
-    cluster = distributed.LocalCluster(
-        n_workers=n_workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
-    try:
-        client = distributed.Client(cluster)
-        try:
-            yield _Dask(client, f"on a local Dask cluster of {n_workers} worker process(es)")
-        finally:
-            client.close()
-    finally:
-        cluster.close()
 
 
 # ---------------------------------------------------------------------------
@@ -328,7 +260,7 @@ def _network_sources(paths: list[Path], data: Path | None) -> list[tuple[tuple[s
     return list(seen)
 
 
-def _prepare_networks(ex: _Sequential | _Dask, sources: list[tuple[tuple[str, ...], bool]]) -> pd.DataFrame:
+def _prepare_networks(ex: Executor, sources: list[tuple[tuple[str, ...], bool]]) -> pd.DataFrame:
     handles = [ex.submit(prepare_network, files, largest_only) for files, largest_only in sources]
     rows = []
     for (files, _), handle in zip(sources, handles, strict=True):
@@ -394,7 +326,7 @@ def run_one(path: Path, out_dir: Path, data_dir: Path | None, lang: str | None) 
         return _error_row(path, _message(exc))
     except Exception as exc:  # a bug: keep the traceback next to the outputs
         _save_traceback(out_dir)
-        return _error_row(path, f"{type(exc).__name__}: {exc} (traceback in {out_dir / 'error.txt'})")
+        return _error_row(path, f"{type(exc).__name__}: {exc} (traceback in {out_dir.name}/error.txt)")
 
 
 def _network_from(sc: Any) -> str:
@@ -418,7 +350,7 @@ def _write(result: Any, out_dir: Path, lang: str | None) -> dict[str, Path]:
 
 def _run_partitioned(
     path: Path, out_dir: Path, data: Path | None, lang: str | None, districts: Any, name_col: str | None,
-    ex: _Sequential | _Dask,
+    ex: Executor,
 ) -> dict[str, Any]:
     """Read a scenario here, spread its coverage over the workers by district, write its folder."""
     from .loaders import load_scenario_polygons
@@ -449,8 +381,8 @@ def _run_partitioned(
             result.coverage = parted.coverage
             result.timings["coverage"] = time.perf_counter() - t
             _write(result, out_dir, lang)
-        parted.parts.to_csv(out_dir / "partition.csv", index=False, float_format="%.6g", lineterminator="\n",
-                            encoding="utf-8-sig")
+        sheet_frame(parted.parts).to_csv(out_dir / "partition.csv", index=False, float_format="%.6g",
+                                         lineterminator="\n", encoding="utf-8-sig")
         row = _ok_row(path, result, network_from, start)
         row["note"] = (
             f"coverage by district: {len(parted.parts)} districts, {int(parted.parts['runs'].sum())} runs, "
@@ -461,7 +393,7 @@ def _run_partitioned(
         return _error_row(path, _message(exc))
     except Exception as exc:
         _save_traceback(out_dir)
-        return _error_row(path, f"{type(exc).__name__}: {exc} (traceback in {out_dir / 'error.txt'})")
+        return _error_row(path, f"{type(exc).__name__}: {exc} (traceback in {out_dir.name}/error.txt)")
 
 
 def _save_traceback(out_dir: Path) -> None:

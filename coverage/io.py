@@ -129,15 +129,38 @@ def _gpkg_ready(frame: Any) -> gpd.GeoDataFrame:
 
 
 def write_gpkg(layers: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write layers to a new GeoPackage (an existing file at ``path`` is replaced, never a symlink's target)."""
-    target = Path(path)
+    """Write layers to a new GeoPackage (an existing file at ``path`` is replaced, never a symlink's target).
+
+    pyogrio reads ``a!b`` in a path as "``b`` inside the archive ``a``" (so
+    ``out/x!/r.gpkg`` would be written to ``/r.gpkg``); a path with ``!``
+    (e.g. a batch folder named after a scenario file) is written in a
+    private temporary folder first and moved into place.
+    """
+    target = Path(os.path.abspath(path))
     if target.is_symlink():
         raise CoverageInputError(f"{target} is a symbolic link; write the GeoPackage to a plain path.")
     if target.exists():
         target.unlink()
+    if "!" not in str(target):
+        _write_layers(layers, target)
+        return target
+    scratch = Path(tempfile.mkdtemp(prefix="coverage-gpkg-"))
+    try:
+        if "!" in str(scratch):
+            raise CoverageInputError(
+                f"cannot write {target}: its path has a '!' and so has the temporary folder {scratch}; "
+                "choose an output folder without '!'."
+            )
+        _write_layers(layers, scratch / "results.gpkg")
+        shutil.move(scratch / "results.gpkg", target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def _write_layers(layers: Mapping[str, Any], target: Path) -> None:
     for name, frame in layers.items():
         _gpkg_ready(frame).to_file(target, layer=name, driver="GPKG")
-    return target
 
 
 def round_people(values: Any) -> np.ndarray:

@@ -127,6 +127,50 @@ def test_sequential_fallback_failing_scenario_and_hostile_title(
     assert 'href="good/map.html"' in page
 
 
+def test_output_folder_of_other_files_is_never_replaced(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    with pytest.raises(CoverageInputError, match="did not write"):
+        run_batch([futian_variant(tmp_path, "a", radius_m=300)], out=tmp_path / "out", overwrite=True)
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_overwrite_leaves_nothing_of_the_earlier_batch_and_names_stay_text(
+    tmp_path: Path, shared_data: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second batch with --overwrite replaces the folder; a hostile file name and title stay text."""
+    _no_dask(monkeypatch)
+    first = futian_variant(tmp_path, "first", radius_m=300)
+    hostile_stem = "=cmd|' calc'!A0 <img src=x onerror=alert(1)> {{7*7}}"
+    hostile_title = "+SUM(1)<b>${x}</b>"
+    second = futian_variant(tmp_path, hostile_stem, radius_m=300, title=hostile_title)
+    out = tmp_path / "out"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoverageWarning)
+        run_batch([first], out=out, data_dir=shared_data)
+        (out / "first" / "stale.txt").write_text("from the first batch")
+        with pytest.raises(CoverageInputError, match="--overwrite"):
+            run_batch([second], out=out, data_dir=shared_data)
+        result = run_batch([second], out=out, data_dir=shared_data, overwrite=True)
+    assert result.summary["status"].tolist() == ["ok"], result.summary["error"].tolist()
+    assert not (out / "first").exists()  # nothing of the first batch survives
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [".coverage-planner-run", hostile_stem, "batch_summary.csv", "index.html"]
+    )
+    assert not list(tmp_path.glob(".out.*"))  # no staging folder left behind
+    table = pd.read_csv(out / "batch_summary.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert table.loc[0, "scenario"] == "'" + hostile_stem and table.loc[0, "name"] == "'" + hostile_title
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for raw in ("<img", "<b>", "{{7*7}}", "${x}"):
+        assert raw not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    from urllib.parse import quote
+
+    assert f'href="{quote(hostile_stem)}/map.html"' in page and "%3Cimg" in page
+    assert (out / hostile_stem / "map.html").is_file()
+
+
 @pytest.mark.slow
 def test_local_cluster_matches_single_runs(tmp_path: Path, shared_data: Path, cache_dir: Path) -> None:
     """Two worker processes on 127.0.0.1, three scenarios; numbers equal to in-process runs; cache reused."""

@@ -121,3 +121,22 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_geopackage_in_a_folder_with_an_exclamation_mark_stays_there(tmp_path: Path) -> None:
+    """pyogrio reads 'a!b' as 'b inside the archive a': the file must still land where it was asked."""
+    import geopandas as gpd
+    import shapely
+
+    from coverage.io import write_gpkg
+
+    folder = tmp_path / "=cmd|' calc'!A0"
+    folder.mkdir()
+    frame = gpd.GeoDataFrame({"site_id": ["a"]}, geometry=[shapely.Point(1, 2)], crs="EPSG:32650")
+    path = write_gpkg({"halls": frame}, folder / "results.gpkg")
+    assert path == folder / "results.gpkg" and sorted(p.name for p in folder.iterdir()) == ["results.gpkg"]
+    assert not (tmp_path / "A0").exists()
+    copy = tmp_path / "copy.gpkg"
+    copy.write_bytes(path.read_bytes())
+    back = gpd.read_file(copy, layer="halls")
+    assert back["site_id"].tolist() == ["a"] and back.crs == frame.crs
