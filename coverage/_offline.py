@@ -28,23 +28,8 @@ needs no network:
   calls beyond the two above (``GeoJson(embed=False)``), and
   ``folium.Icon`` markers (awesome-markers).
 
-The output is deterministic. Branca gives every element a random id
-(``hexlify(os.urandom(16))``, 32 hex digits; ``folium.utilities.deep_copy``
-uses ``uuid4().hex``), which ends up in JavaScript variable names such as
-``map_1d89...``, ``geo_json_61c6..._onEachFeature`` and in ``_children`` keys
-that templates print. After rendering, the ids of all elements reachable from
-the figure are collected and every occurrence in the HTML is replaced by a
-sequence number in order of first appearance (``map_0001``,
-``feature_group_0002``, ...). Rendering the same map, or an identically built
-one, twice therefore gives byte-identical HTML.
-
-Rendering leaves no trace on the map. Folium's own render is not so clean
-(it files CDN links in the figure's header, and every ``Layer`` adds a new
-``addTo`` script with a fresh random id next to those of earlier renders), so
-the export snapshots the children of every element, leaves out tile layers
-and the entries earlier renders generated, renders, and restores the
-snapshot. A map displayed in a notebook first therefore exports exactly like
-a fresh one.
+The output is deterministic and rendering leaves no trace on the map (see
+:mod:`coverage._offline_render`).
 """
 
 from __future__ import annotations
@@ -53,18 +38,15 @@ import base64
 import os
 import re
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Final
 
 import folium
-from branca.element import Element, Figure
-from folium.raster_layers import TileLayer, WmsTileLayer
 
 from coverage._errors import CoverageInputError, CoverageWarning
+from coverage._offline_render import CHARSET_META, check_map, render, set_charset, stable_ids
 
 __all__ = ["offline_html", "save_html"]
 
@@ -72,8 +54,6 @@ __all__ = ["offline_html", "save_html"]
 _LEAFLET_JS_NAME: Final = "leaflet"
 _LEAFLET_CSS_NAME: Final = "leaflet_css"
 
-_ID_TOKEN: Final = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
-_GENERATED_KEY: Final = re.compile(r"_([0-9a-f]{32})(?![0-9a-f])")
 _SCRIPT_SRC: Final = re.compile(r"<script\b[^>]*?\bsrc\s*=\s*([\"'])(?P<url>.*?)\1[^>]*>\s*</script\s*>", re.IGNORECASE)
 _LINK_HREF: Final = re.compile(r"<link\b[^>]*?\bhref\s*=\s*([\"'])(?P<url>.*?)\1[^>]*?/?>", re.IGNORECASE)
 _REMOTE: Final = r"(?:https?:)?//"
@@ -138,8 +118,6 @@ _FONT_ICONS: Final = re.compile(
     r"\bclass\s*=\s*\\?[\"'][^\"']*\b(?:fa|fas|far|fab|fa-solid|fa-regular|glyphicon)\b",
     re.IGNORECASE,
 )
-_CHARSET_META_FOLIUM: Final = '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
-_CHARSET_META: Final = '<meta charset="utf-8" />'
 
 
 @dataclass(frozen=True)
@@ -190,162 +168,6 @@ def _leaflet_assets() -> _LeafletAssets:
         "});\n</script>"
     )
     return _LeafletAssets(version=str(xstatic_leaflet.VERSION), js=js, css=css, icon_defaults=icon_defaults)
-
-
-# ----------------------------------------------------------------------------
-# rendering
-# ----------------------------------------------------------------------------
-
-
-def _check_map(m: object) -> folium.Map:
-    if not isinstance(m, folium.Map):
-        raise CoverageInputError(
-            f"expected a folium.Map, got {type(m).__name__}; pass the map itself "
-            "(the object returned by folium.Map(...))"
-        )
-    return m
-
-
-def _children_of(element: Element) -> Iterator[Element]:
-    for value in vars(element).values():
-        if isinstance(value, Element):
-            yield value
-        elif isinstance(value, dict):
-            yield from (v for v in value.values() if isinstance(v, Element))
-        elif isinstance(value, list | tuple):
-            yield from (v for v in value if isinstance(v, Element))
-
-
-def _tile_url(layer: Element) -> str:
-    for attr in ("tiles", "url"):
-        value = getattr(layer, attr, None)
-        if isinstance(value, str):
-            return value
-    return type(layer).__name__
-
-
-def _reachable(root: Element) -> list[Element]:
-    """Return every element reachable from ``root`` (children, sections, parents)."""
-    found: list[Element] = []
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        element = stack.pop()
-        if id(element) in seen:
-            continue
-        seen.add(id(element))
-        found.append(element)
-        stack.extend(_children_of(element))
-    return found
-
-
-def _element_ids(root: Element) -> set[str]:
-    """Return the ``_id`` of every element reachable from ``root``."""
-    return {e._id for e in _reachable(root) if isinstance(getattr(e, "_id", None), str)}
-
-
-@contextmanager
-def _pristine(figure: Figure) -> Iterator[None]:
-    """Restore every ``_children`` mapping under ``figure`` when the block ends.
-
-    Rendering is not free of side effects in Folium: each render adds the CDN
-    links to the header, and ``Layer.render`` adds a new ``ElementAddToElement``
-    (with a new random id) whose script piles up in the figure next to the
-    ones of earlier renders. Snapshotting and restoring the children makes a
-    render leave no trace on the map.
-    """
-    saved = [(e, dict(e._children)) for e in _reachable(figure) if hasattr(e, "_children")]
-    try:
-        yield
-    finally:
-        for element, children in saved:
-            element._children.clear()
-            element._children.update(children)
-
-
-def _drop_generated_entries(figure: Figure) -> None:
-    """Remove the figure entries that earlier renders generated (they are regenerated).
-
-    ``MacroElement.render`` (and GeoJsonTooltip, Popup, ...) file a new
-    ``Element`` under the rendering element's name, ``<name>_<32 hex id>``
-    possibly followed by a suffix; entries the user added are filed under
-    their own name or under a name without an id. Only the former are removed:
-    the render files them again, in render order, and stale ones from earlier
-    renders (of elements replaced since) do not reach the output.
-    """
-    for section in (figure.header, figure.html, figure.script):
-        for key, entry in list(section._children.items()):
-            match = _GENERATED_KEY.search(key)
-            if match is not None and match.group(1) != getattr(entry, "_id", None):
-                del section._children[key]
-
-
-def _drop_tiles(m: folium.Map) -> list[str]:
-    """Detach every tile layer under ``m``; return their URLs (or class names)."""
-    urls: list[str] = []
-    for parent in _reachable(m):
-        children = getattr(parent, "_children", None)
-        if not isinstance(children, dict):
-            continue
-        for key, child in list(children.items()):
-            if isinstance(child, TileLayer | WmsTileLayer):
-                urls.append(_tile_url(child))
-                del children[key]
-    return urls
-
-
-def _render(m: folium.Map, *, drop_tiles: bool) -> tuple[str, set[str], list[str]]:
-    """Render the whole figure holding ``m``; return HTML, element ids, dropped tiles.
-
-    The map and its figure are left as they were (see :func:`_pristine`).
-    """
-    root = m.get_root()
-    temporary_figure = root is m and m._parent is None
-    if temporary_figure:
-        Figure().add_child(m)
-        root = m.get_root()
-    if not isinstance(root, Figure):
-        raise CoverageInputError(
-            f"the map is inside a {type(root).__name__}, not a branca Figure, so it cannot be "
-            "rendered as a page; export the map on its own"
-        )
-    try:
-        with _pristine(root):
-            _drop_generated_entries(root)
-            dropped = _drop_tiles(m) if drop_tiles else []
-            html = root.render()
-            ids = _element_ids(root)
-    finally:
-        if temporary_figure:
-            m._parent = None  # type: ignore[assignment]  # folium annotates it as Figure
-    return html, ids, dropped
-
-
-def _stable_ids(html: str, ids: set[str]) -> str:
-    """Replace element ids by sequence numbers in order of first appearance."""
-    order: dict[str, int] = {}
-    for match in _ID_TOKEN.finditer(html):
-        token = match.group()
-        if token in ids and token not in order:
-            order[token] = len(order) + 1
-    width = max(4, len(str(len(order))))
-
-    def number(match: re.Match[str]) -> str:
-        token = match.group()
-        return f"{order[token]:0{width}d}" if token in order else token
-
-    return _ID_TOKEN.sub(number, html)
-
-
-def _set_charset(html: str) -> str:
-    if _CHARSET_META_FOLIUM in html:
-        return html.replace(_CHARSET_META_FOLIUM, _CHARSET_META, 1)
-    head = re.search(r"<head\b[^>]*>", html, re.IGNORECASE)
-    if head is None:
-        raise CoverageInputError(  # pragma: no cover - branca always writes <head>
-            "the rendered map has no <head>; cannot declare its UTF-8 encoding"
-        )
-    return html[: head.end()] + "\n    " + _CHARSET_META + html[head.end() :]
 
 
 def _folium_assets(m: folium.Map) -> tuple[dict[str, str], dict[str, str]]:
@@ -419,12 +241,12 @@ def offline_html(m: folium.Map, *, keep_tiles: bool = False) -> str:
     (False, True)
 
     """
-    return _offline_html(_check_map(m), stacklevel=3, keep_tiles=keep_tiles)
+    return _offline_html(check_map(m), stacklevel=3, keep_tiles=keep_tiles)
 
 
 def _offline_html(m: folium.Map, *, stacklevel: int, keep_tiles: bool = False) -> str:
     """Implement :func:`offline_html`; warnings point ``stacklevel`` frames up."""
-    html, ids, dropped = _render(m, drop_tiles=not keep_tiles)
+    html, ids, dropped = render(m, drop_tiles=not keep_tiles)
     if dropped:
         warnings.warn(
             f"offline map export dropped {len(dropped)} tile layer(s) ({', '.join(dropped)}): "
@@ -511,8 +333,8 @@ def _offline_html(m: folium.Map, *, stacklevel: int, keep_tiles: bool = False) -
         )
 
     # 3. Deterministic ids, UTF-8 declaration, then Leaflet itself.
-    html = _stable_ids(html, ids)
-    html = _set_charset(html)
+    html = stable_ids(html, ids)
+    html = set_charset(html)
     leaflet_js = (
         f"<script>\n/* Leaflet {assets.version}, inlined from xstatic-leaflet */\n"
         f"{assets.js}</script>\n    {assets.icon_defaults}"
@@ -525,7 +347,7 @@ def _offline_html(m: folium.Map, *, stacklevel: int, keep_tiles: bool = False) -
             head, _, tail = html.partition(marker)
             html = head + block + tail.replace(marker, "")
         else:  # pragma: no cover - folium always links Leaflet
-            html = html.replace(_CHARSET_META, _CHARSET_META + "\n    " + block, 1)
+            html = html.replace(CHARSET_META, CHARSET_META + "\n    " + block, 1)
     return html
 
 
@@ -566,15 +388,15 @@ def save_html(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tr
     True
 
     """
-    m = _check_map(m)
+    m = check_map(m)
     target = Path(path)
     if target.is_dir():
         raise CoverageInputError(f"{target} is a folder; pass a file name such as {target / 'coverage_map.html'}")
     if offline:
         html = _offline_html(m, stacklevel=3, keep_tiles=keep_tiles)
     else:
-        html, ids, _ = _render(m, drop_tiles=False)
-        html = _set_charset(_stable_ids(html, ids))
+        html, ids, _ = render(m, drop_tiles=False)
+        html = set_charset(stable_ids(html, ids))
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(html.encode("utf-8"))
     return target
