@@ -148,6 +148,34 @@ def pack_quads(quads: np.ndarray) -> np.ndarray:
     return out.ravel()
 
 
+def simplify_each(geoms: Any, tolerance_m: float) -> np.ndarray:
+    """Douglas-Peucker on every polygon or line *part* on its own, the parts put back together.
+
+    GEOS repairs a simplified polygon that became invalid; on one
+    multi-polygon of a whole city (a union of walking areas) that repair is
+    a union of every part and took 12 s, part by part it takes 0.4 s.
+    """
+    arr = np.asarray(geoms, dtype=object)
+    if tolerance_m <= 0 or not len(arr):
+        return arr
+    multi = np.isin(shapely.get_type_id(arr), (5, 6))  # MultiLineString, MultiPolygon
+    out = arr.copy()
+    if (~multi).any():
+        out[~multi] = shapely.simplify(arr[~multi], tolerance_m, preserve_topology=False)
+    if multi.any():
+        parts, index = shapely.get_parts(arr[multi], return_index=True)
+        simple = shapely.simplify(parts, tolerance_m, preserve_topology=False)
+        keep = ~shapely.is_empty(simple)
+        rebuilt = np.array([shapely.GeometryCollection()] * int(multi.sum()), dtype=object)
+        polys = shapely.get_type_id(arr[multi]) == 6
+        for want, build in ((polys, shapely.multipolygons), (~polys, shapely.multilinestrings)):
+            sel = keep & want[index]
+            if sel.any():
+                rebuilt = build(simple[sel], indices=index[sel], out=rebuilt)
+        out[multi] = rebuilt
+    return out
+
+
 def vertices(geoms: Any) -> int:
     """Return the number of coordinates of ``geoms`` (an array or GeoSeries)."""
     return int(shapely.get_num_coordinates(np.asarray(geoms, dtype=object)).sum())
@@ -218,19 +246,19 @@ def fit_budget(geoms: Any, *, base_m: float, max_vertices: int, polygons: bool) 
         None when the base simplification was enough.
     """
     arr = np.asarray(geoms, dtype=object)
-    out = shapely.simplify(arr, base_m, preserve_topology=False) if base_m > 0 else arr
+    out = simplify_each(arr, base_m)
     if vertices(out) <= max_vertices:
         return out, None
     holes = 0.0
     if polygons:
         for holes in _HOLES_M2:
-            out = shapely.simplify(drop_small_holes(arr, holes), base_m, preserve_topology=False)
+            out = simplify_each(drop_small_holes(arr, holes), base_m)
             if vertices(out) <= max_vertices:
                 return out, Reduction(base_m, holes)
         arr = drop_small_holes(arr, holes)
     tol = base_m
     for tol in (t for t in _TOLERANCES_M if t > base_m):
-        out = shapely.simplify(arr, tol, preserve_topology=False)
+        out = simplify_each(arr, tol)
         if vertices(out) <= max_vertices:
             break
     return out, Reduction(tol, holes)

@@ -48,9 +48,9 @@ MAJOR_HIGHWAYS = frozenset(
 
 #: Vertex budgets of the big layers (about 10 bytes each in map.html): a whole
 #: city stays a file a browser opens; smaller maps never reach them.
-MAX_STREET_VERTICES: Final = 700_000
-MAX_AREA_VERTICES: Final = 250_000
-MAX_GAP_VERTICES: Final = 100_000
+MAX_STREET_VERTICES: Final = 600_000
+MAX_AREA_VERTICES: Final = 200_000
+MAX_GAP_VERTICES: Final = 80_000
 
 
 def layer(

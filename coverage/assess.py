@@ -194,6 +194,12 @@ class CoverageResult:
 
         return list(write_csvs(coverage_layers(self), folder).values())
 
+    def to_excel(self, path: str | os.PathLike[str], *, lang: str = "zh") -> Path:
+        """Write the same tables as an Excel workbook (:func:`coverage.io.write_xlsx`; big tables stay in CSV)."""
+        from .io import coverage_layers, write_xlsx
+
+        return write_xlsx(coverage_layers(self), path, lang=lang)
+
 
 def _plain(frame: Any) -> Any:
     """Make a frame writable by GDAL: inf -> NaN, object columns -> str."""

@@ -139,6 +139,12 @@ class SitePlan:
 
         return write_gpkg(plan_layers(self), path)
 
+    def to_excel(self, path: str | os.PathLike[str], *, lang: str = "zh") -> Path:
+        """Write proposed_sites, coverage_after and coverage_curve as a workbook (:func:`coverage.io.write_xlsx`)."""
+        from .io import plan_layers, write_xlsx
+
+        return write_xlsx(plan_layers(self), path, lang=lang)
+
 
 def plan_sites(
     net: WalkNetwork,

@@ -117,6 +117,22 @@ def test_workbook_reads_back_with_the_table_values(tmp_path: Path) -> None:
     assert all(cell.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for cell in row)
 
 
+def test_results_write_their_own_workbook(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    _net, _areas, cov = small_case(["a", "b"])
+    path = cov.to_excel(tmp_path / "coverage.xlsx", lang="en")
+    sheets = openpyxl.load_workbook(path).sheetnames
+    assert sheets[0] == "about" and {"residents", "gaps", "coverage_summary", "coverage_by_hall"} <= set(sheets)
+    from coverage.plan import plan_sites
+    from tests.test_plan import line_case
+
+    net, halls, before = line_case()
+    plan = plan_sites(net, halls, before, k=2, k_max=None, target_share=None)
+    book = openpyxl.load_workbook(plan.to_excel(tmp_path / "plan.xlsx"))
+    rows = list(book["建议新增站点"].iter_rows(values_only=True))
+    assert len(rows) == len(plan.sites) + 1 and "经度（GCJ-02）" in rows[0]
+
+
 def test_street_names_come_from_the_osm_source(tmp_path: Path) -> None:
     from coverage._street_names import street_names
     from coverage.network import load_network
