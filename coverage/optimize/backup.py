@@ -105,7 +105,10 @@ def max_backup_coverage(
     twice_after = math.fsum(w[count >= 2].tolist())
     order, marginal = _lazy_greedy(a, w, len(chosen), allowed=np.asarray(chosen, dtype=np.int64), uncovered=~covered)
     first = 0 if primary == "coverage" else 1
-    bound_once = out.bounds[first] + once_before if out.optimal or first == 0 else math.inf
+    # phase "coverage" counts the model rows covered (those already covered once included), so the
+    # rows outside the model that are covered (backed up already) complete the bound
+    outside = once_before - math.fsum(w[rows][e[rows] >= 1].tolist())
+    bound_once = out.bounds[first] + outside if out.optimal or first == 0 else math.inf
     objective = once_after - once_before
     upper = objective if out.optimal else max(objective, min(bound_once - once_before, total - once_before))
     gap = 0.0 if out.optimal or upper <= 0 else max(0.0, (upper - objective) / upper)
