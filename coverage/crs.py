@@ -35,23 +35,48 @@ All functions take longitude first (x, y), like shapely, GeoPandas and pyproj
 with ``always_xy=True``, accept scalars or array-likes of any broadcastable
 shape, and return a pair of float64 arrays of the broadcast shape (0-d for
 scalar input; use ``float()`` to unwrap). NaN coordinates pass through as NaN.
+
+The kernels (input checks, the raw transforms and their iterated inverses)
+live in the private :mod:`coverage._chinacrs`; the constants and
+:func:`in_china` are re-exported here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from functools import partial
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import pyproj
 
+from coverage._chinacrs import (
+    BD_SHIFT,
+    BD_X_PI,
+    CHINA_BOUNDS,
+    DEFAULT_MAX_ITER,
+    DEFAULT_TOL_DEG,
+    KRASOVSKY_A,
+    KRASOVSKY_EE,
+    ArrayLike,
+    FloatArray,
+    as_lonlat,
+    bd_to_gcj_raw,
+    check_tol,
+    convert,
+    gcj_to_bd_raw,
+    gcj_to_wgs_raw,
+    in_china,
+    wgs_to_gcj_raw,
+)
 from coverage._errors import CoverageInputError
 
 __all__ = [
+    "BD_SHIFT",
+    "BD_X_PI",
     "CHINA_BOUNDS",
+    "KRASOVSKY_A",
+    "KRASOVSKY_EE",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "gcj02_to_bd09",
@@ -63,225 +88,9 @@ __all__ = [
     "wgs84_to_gcj02",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-ArrayLike = npt.ArrayLike
-
-#: Krasovsky 1940 semi-major axis (m) used by GCJ-02.
-KRASOVSKY_A: Final = 6378245.0
-#: Krasovsky 1940 first eccentricity squared used by GCJ-02.
-KRASOVSKY_EE: Final = 0.00669342162296594323
-#: The angular factor of BD-09 (pi * 3000 / 180).
-BD_X_PI: Final = math.pi * 3000.0 / 180.0
-#: BD-09's constant shift in degrees (longitude, latitude).
-BD_SHIFT: Final = (0.0065, 0.006)
-#: The "in China" rectangle (lon_min, lat_min, lon_max, lat_max), inclusive.
-CHINA_BOUNDS: Final = (72.004, 0.8293, 137.8347, 55.8271)
-
-_DEFAULT_TOL_DEG: Final = 1e-10
-_DEFAULT_MAX_ITER: Final = 10
-
 _GCJ_NAMES: Final = frozenset({"gcj02", "gcj-02", "gcj"})
 _BD_NAMES: Final = frozenset({"bd09", "bd-09", "bd09ll", "bd"})
 _WGS_NAMES: Final = frozenset({"wgs84", "wgs-84", "wgs 84", "epsg:4326", "ogc:crs84"})
-
-
-# ----------------------------------------------------------------------------
-# input handling
-# ----------------------------------------------------------------------------
-
-
-def _as_lonlat(lon: ArrayLike, lat: ArrayLike, *, check_range: bool) -> tuple[FloatArray, FloatArray]:
-    """Return ``lon`` and ``lat`` as broadcast float64 arrays, validated."""
-    try:
-        x = np.asarray(lon, dtype=np.float64)
-        y = np.asarray(lat, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise CoverageInputError(
-            f"coordinates must be numbers or arrays of numbers, got lon={lon!r:.80}, "
-            f"lat={lat!r:.80} ({exc}); convert text columns with pandas.to_numeric first"
-        ) from exc
-    try:
-        x, y = np.broadcast_arrays(x, y)
-    except ValueError as exc:
-        raise CoverageInputError(
-            f"lon has shape {x.shape} and lat has shape {y.shape}, which do not broadcast; "
-            "pass one longitude per latitude"
-        ) from exc
-    if check_range:
-        with np.errstate(invalid="ignore"):
-            bad_lat = np.abs(y) > 90.0
-            bad_lon = np.abs(x) > 180.0
-        if bad_lat.any() or bad_lon.any():
-            idx = int(np.flatnonzero((bad_lat | bad_lon).ravel())[0])
-            bx, by = float(x.ravel()[idx]), float(y.ravel()[idx])
-            hint = (
-                " It looks like (lat, lon): these functions take longitude first."
-                if abs(bx) <= 90.0 < abs(by) <= 180.0
-                else ""
-            )
-            raise CoverageInputError(
-                f"coordinate #{idx} (lon={bx!r}, lat={by!r}) is not a longitude/latitude pair "
-                f"in degrees (|lon| <= 180, |lat| <= 90).{hint} Projected x/y values must go "
-                "through to_wgs84(x, y, crs) with their CRS."
-            )
-    # Copies, so that callers' arrays are never written to.
-    return x.astype(np.float64, copy=True), y.astype(np.float64, copy=True)
-
-
-def in_china(lon: ArrayLike, lat: ArrayLike) -> BoolArray:
-    """Return whether each point lies in the rectangle the published converters call China.
-
-    Parameters
-    ----------
-    lon, lat
-        Longitudes and latitudes in degrees (any datum; the test is coarse).
-
-    Returns
-    -------
-    numpy.ndarray
-        Boolean array of the broadcast shape; False for NaN.
-
-    Notes
-    -----
-    The test is ``72.004 <= lon <= 137.8347 and 0.8293 <= lat <= 55.8271``
-    (:data:`CHINA_BOUNDS`), shared by eviltransform, PRCoords and geoChina.
-    It is a rectangle, not China's border.
-
-    Examples
-    --------
-    >>> in_china([114.05, 2.35], [22.54, 48.86]).tolist()
-    [True, False]
-
-    """
-    x, y = _as_lonlat(lon, lat, check_range=False)
-    lon_min, lat_min, lon_max, lat_max = CHINA_BOUNDS
-    with np.errstate(invalid="ignore"):
-        return (x >= lon_min) & (x <= lon_max) & (y >= lat_min) & (y <= lat_max)
-
-
-# ----------------------------------------------------------------------------
-# the raw transforms (no China test)
-# ----------------------------------------------------------------------------
-
-
-def _gcj_offset(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """GCJ-02 minus WGS-84 at WGS-84 point (lon, lat), in degrees."""
-    x = lon - 105.0
-    y = lat - 35.0
-    pi = math.pi
-    common = (20.0 * np.sin(6.0 * x * pi) + 20.0 * np.sin(2.0 * x * pi)) * 2.0 / 3.0
-    sqrt_abs_x = np.sqrt(np.abs(x))
-    dlat_m = (
-        -100.0
-        + 2.0 * x
-        + 3.0 * y
-        + 0.2 * y * y
-        + 0.1 * x * y
-        + 0.2 * sqrt_abs_x
-        + common
-        + (20.0 * np.sin(y * pi) + 40.0 * np.sin(y / 3.0 * pi)) * 2.0 / 3.0
-        + (160.0 * np.sin(y / 12.0 * pi) + 320.0 * np.sin(y * pi / 30.0)) * 2.0 / 3.0
-    )
-    dlon_m = (
-        300.0
-        + x
-        + 2.0 * y
-        + 0.1 * x * x
-        + 0.1 * x * y
-        + 0.1 * sqrt_abs_x
-        + common
-        + (20.0 * np.sin(x * pi) + 40.0 * np.sin(x / 3.0 * pi)) * 2.0 / 3.0
-        + (150.0 * np.sin(x / 12.0 * pi) + 300.0 * np.sin(x / 30.0 * pi)) * 2.0 / 3.0
-    )
-    rad_lat = lat / 180.0 * pi
-    magic = 1.0 - KRASOVSKY_EE * np.sin(rad_lat) ** 2
-    sqrt_magic = np.sqrt(magic)
-    dlat = (dlat_m * 180.0) / ((KRASOVSKY_A * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * pi)
-    dlon = (dlon_m * 180.0) / (KRASOVSKY_A / sqrt_magic * np.cos(rad_lat) * pi)
-    return dlon, dlat
-
-
-def _wgs_to_gcj_raw(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    dlon, dlat = _gcj_offset(lon, lat)
-    return lon + dlon, lat + dlat
-
-
-def _gcj_to_bd_raw(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    z = np.hypot(lon, lat) + 0.00002 * np.sin(lat * BD_X_PI)
-    theta = np.arctan2(lat, lon) + 0.000003 * np.cos(lon * BD_X_PI)
-    return z * np.cos(theta) + BD_SHIFT[0], z * np.sin(theta) + BD_SHIFT[1]
-
-
-def _bd_to_gcj_one_step(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Return the published one-step BD-09 -> GCJ-02 estimate (error about 5e-7 degrees)."""
-    x = lon - BD_SHIFT[0]
-    y = lat - BD_SHIFT[1]
-    z = np.hypot(x, y) - 0.00002 * np.sin(y * BD_X_PI)
-    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * BD_X_PI)
-    return z * np.cos(theta), z * np.sin(theta)
-
-
-def _invert(
-    forward: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
-    lon: FloatArray,
-    lat: FloatArray,
-    start: tuple[FloatArray, FloatArray],
-    *,
-    tol_deg: float,
-    max_iter: int,
-) -> tuple[FloatArray, FloatArray]:
-    """Solve ``forward(w) = (lon, lat)`` by fixed-point iteration from ``start``."""
-    wx, wy = start
-    for _ in range(max_iter):
-        fx, fy = forward(wx, wy)
-        rx = fx - lon
-        ry = fy - lat
-        wx = wx - rx
-        wy = wy - ry
-        if max(float(np.max(np.abs(rx), initial=0.0)), float(np.max(np.abs(ry), initial=0.0))) <= tol_deg:
-            break
-    return wx, wy
-
-
-def _convert(
-    lon: ArrayLike,
-    lat: ArrayLike,
-    func: Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]],
-) -> tuple[FloatArray, FloatArray]:
-    """Apply ``func`` to the points inside :data:`CHINA_BOUNDS`, pass the rest through."""
-    x, y = _as_lonlat(lon, lat, check_range=True)
-    xf = x.reshape(-1)
-    yf = y.reshape(-1)
-    inside = in_china(xf, yf)
-    if inside.any():
-        ox, oy = func(xf[inside], yf[inside])
-        xf[inside] = ox
-        yf[inside] = oy
-    return xf.reshape(x.shape), yf.reshape(y.shape)
-
-
-def _gcj_to_wgs_raw(
-    lon: FloatArray, lat: FloatArray, *, tol_deg: float, max_iter: int
-) -> tuple[FloatArray, FloatArray]:
-    dlon, dlat = _gcj_offset(lon, lat)
-    start = (lon - dlon, lat - dlat)  # the published one-step estimate
-    return _invert(_wgs_to_gcj_raw, lon, lat, start, tol_deg=tol_deg, max_iter=max_iter)
-
-
-def _bd_to_gcj_raw(lon: FloatArray, lat: FloatArray, *, tol_deg: float, max_iter: int) -> tuple[FloatArray, FloatArray]:
-    start = _bd_to_gcj_one_step(lon, lat)
-    return _invert(_gcj_to_bd_raw, lon, lat, start, tol_deg=tol_deg, max_iter=max_iter)
-
-
-def _check_tol(tol_deg: float, max_iter: int) -> None:
-    if not (tol_deg > 0.0 and math.isfinite(tol_deg)):
-        raise CoverageInputError(
-            f"tol_deg={tol_deg!r} must be a positive number of degrees; the default 1e-10 "
-            "(0.01 mm) is far below any survey accuracy"
-        )
-    if max_iter < 1:
-        raise CoverageInputError(f"max_iter={max_iter!r} must be at least 1; 10 is plenty")
 
 
 # ----------------------------------------------------------------------------
@@ -309,15 +118,15 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArr
     (113.917176, 22.540796)
 
     """
-    return _convert(lon, lat, _wgs_to_gcj_raw)
+    return convert(lon, lat, wgs_to_gcj_raw)
 
 
 def gcj02_to_wgs84(
     lon: ArrayLike,
     lat: ArrayLike,
     *,
-    tol_deg: float = _DEFAULT_TOL_DEG,
-    max_iter: int = _DEFAULT_MAX_ITER,
+    tol_deg: float = DEFAULT_TOL_DEG,
+    max_iter: int = DEFAULT_MAX_ITER,
 ) -> tuple[FloatArray, FloatArray]:
     """Convert GCJ-02 longitudes/latitudes (Amap, Tencent) to WGS-84.
 
@@ -346,8 +155,8 @@ def gcj02_to_wgs84(
     (113.912316, 22.543847)
 
     """
-    _check_tol(tol_deg, max_iter)
-    return _convert(lon, lat, partial(_gcj_to_wgs_raw, tol_deg=tol_deg, max_iter=max_iter))
+    check_tol(tol_deg, max_iter)
+    return convert(lon, lat, partial(gcj_to_wgs_raw, tol_deg=tol_deg, max_iter=max_iter))
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -370,15 +179,15 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     (116.41036949, 39.92133699)
 
     """
-    return _convert(lon, lat, _gcj_to_bd_raw)
+    return convert(lon, lat, gcj_to_bd_raw)
 
 
 def bd09_to_gcj02(
     lon: ArrayLike,
     lat: ArrayLike,
     *,
-    tol_deg: float = _DEFAULT_TOL_DEG,
-    max_iter: int = _DEFAULT_MAX_ITER,
+    tol_deg: float = DEFAULT_TOL_DEG,
+    max_iter: int = DEFAULT_MAX_ITER,
 ) -> tuple[FloatArray, FloatArray]:
     """Convert BD-09 longitudes/latitudes (Baidu) to GCJ-02.
 
@@ -407,8 +216,8 @@ def bd09_to_gcj02(
     (116.404, 39.915)
 
     """
-    _check_tol(tol_deg, max_iter)
-    return _convert(lon, lat, partial(_bd_to_gcj_raw, tol_deg=tol_deg, max_iter=max_iter))
+    check_tol(tol_deg, max_iter)
+    return convert(lon, lat, partial(bd_to_gcj_raw, tol_deg=tol_deg, max_iter=max_iter))
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArray]:
@@ -431,15 +240,15 @@ def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     (116.4335, 39.9085)
 
     """
-    return _convert(lon, lat, lambda x, y: _gcj_to_bd_raw(*_wgs_to_gcj_raw(x, y)))
+    return convert(lon, lat, lambda x, y: gcj_to_bd_raw(*wgs_to_gcj_raw(x, y)))
 
 
 def bd09_to_wgs84(
     lon: ArrayLike,
     lat: ArrayLike,
     *,
-    tol_deg: float = _DEFAULT_TOL_DEG,
-    max_iter: int = _DEFAULT_MAX_ITER,
+    tol_deg: float = DEFAULT_TOL_DEG,
+    max_iter: int = DEFAULT_MAX_ITER,
 ) -> tuple[FloatArray, FloatArray]:
     """Convert BD-09 longitudes/latitudes (Baidu) to WGS-84 (via GCJ-02).
 
@@ -467,13 +276,13 @@ def bd09_to_wgs84(
     (116.4208, 39.9011)
 
     """
-    _check_tol(tol_deg, max_iter)
+    check_tol(tol_deg, max_iter)
 
-    def convert(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-        gx, gy = _bd_to_gcj_raw(x, y, tol_deg=tol_deg, max_iter=max_iter)
-        return _gcj_to_wgs_raw(gx, gy, tol_deg=tol_deg, max_iter=max_iter)
+    def bd_to_wgs_raw(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
+        gx, gy = bd_to_gcj_raw(x, y, tol_deg=tol_deg, max_iter=max_iter)
+        return gcj_to_wgs_raw(gx, gy, tol_deg=tol_deg, max_iter=max_iter)
 
-    return _convert(lon, lat, convert)
+    return convert(lon, lat, bd_to_wgs_raw)
 
 
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: object) -> tuple[FloatArray, FloatArray]:
@@ -526,7 +335,7 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: object) -> tuple[FloatArray, F
         if key in _BD_NAMES:
             return bd09_to_wgs84(lon, lat)
         if key in _WGS_NAMES:
-            return _as_lonlat(lon, lat, check_range=True)
+            return as_lonlat(lon, lat, check_range=True)
         if key in {"bd09mc", "bd-09mc"}:
             raise CoverageInputError(
                 f"crs={crs!r}: Baidu Mercator metres are not supported; request longitude/"
@@ -541,8 +350,8 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: object) -> tuple[FloatArray, F
         ) from exc
     wgs84 = pyproj.CRS.from_epsg(4326)
     if source.equals(wgs84, ignore_axis_order=True):
-        return _as_lonlat(lon, lat, check_range=True)
-    x, y = _as_lonlat(lon, lat, check_range=source.is_geographic)
+        return as_lonlat(lon, lat, check_range=True)
+    x, y = as_lonlat(lon, lat, check_range=source.is_geographic)
     transformer = pyproj.Transformer.from_crs(source, wgs84, always_xy=True)
     out_lon, out_lat = transformer.transform(x, y)
     lon_out = np.asarray(out_lon, dtype=np.float64).reshape(x.shape)
