@@ -61,28 +61,21 @@ import shapely
 from . import _defaults as defaults
 from ._errors import CoverageInputError, CoverageInternalError, CoverageWarning, warn
 from ._frames import site_frame
+from ._partparts import PartStats, assess_part, certified, combine_units, combined_result, plan_part
 from ._subnet import MIN_LENGTH_RATIO, length_ratio, reach_function, subnetwork, walk_reach_m
 from ._types import FloatArray, IntArray
-from .assess import CoverageResult, assess_coverage, group_radii
+from .assess import CoverageResult, group_radii
 from .demand import validate_demand
-from .gaps import find_gaps
 from .network import WalkNetwork
 from .sites import snap_points, snap_sites
 from .snapped import SnappedDemand
-from .tables import (
-    STATUSES,
-    area_names,
-    areas_table,
-    circle_covered,
-    guess_name_column,
-    halls_table,
-    summary_table,
-)
+from .tables import guess_name_column
 
 __all__ = ["PartitionedCoverage", "assess_coverage_by_district", "subnetwork", "walk_reach_m"]
 
 #: Runs per district at most (the last one is the whole network).
 _MAX_ROUNDS = 64
+
 
 @dataclass(frozen=True, eq=False)
 class PartitionedCoverage:
@@ -245,7 +238,7 @@ def assess_coverage_by_district(
     }
     done: list[tuple[IntArray, pd.DataFrame]] = []
     hall_tables: list[pd.DataFrame] = []
-    stats = {k: _PartStats() for k in range(len(polys))}
+    stats = {k: PartStats() for k in range(len(polys))}
     pending = {k: np.flatnonzero(part_of == k) for k in range(len(polys))}
     pending = {k: v for k, v in pending.items() if v.size}
     margin = {k: first_margin + max(0.0, -float(depth[v].min())) for k, v in pending.items()}
@@ -253,20 +246,20 @@ def assess_coverage_by_district(
         if not pending:
             break
         plans = {
-            k: _plan_part(
+            k: plan_part(
                 net, tree, polys[k], hall_snap, sites, margin[k], max_snap_m, last=round_no + 1 == _MAX_ROUNDS
             )
             for k in pending
         }
         calls = [(plans[k].subnet, plain.iloc[plans[k].halls], prepared.iloc[idx], opts) for k, idx in pending.items()]
-        outs = run(_assess_part, calls)
+        outs = run(assess_part, calls)
         next_pending: dict[int, IntArray] = {}
         for (k, idx), out in zip(pending.items(), outs, strict=True):
             plan = plans[k]
             stats[k].add(plan, out.seconds, len(idx))
             if round_no == 0:
                 hall_tables.append(out.halls)
-            ok, need = _certified(out.units, depth[idx], plan, reach_of)
+            ok, need = certified(out.units, depth[idx], plan, reach_of)
             if (out.units["status"].astype(str).to_numpy()[~ok] == "covered").any():
                 raise CoverageInternalError("a covered resident was not certified by the border margin")
             done.append((idx[ok], out.units.iloc[np.flatnonzero(ok)]))
@@ -276,9 +269,9 @@ def assess_coverage_by_district(
         pending = next_pending
     if pending:  # pragma: no cover - the last run is the whole network
         raise CoverageInternalError("districts did not converge to certified distances")
-    units = _combine_units(done, len(prepared), net)
+    units = combine_units(done, len(prepared), net)
     return PartitionedCoverage(
-        coverage=_result(prepared, units, sites, hall_tables, radii, speeds, minutes, walk_speed_kmh,
+        coverage=combined_result(prepared, units, sites, hall_tables, radii, speeds, minutes, walk_speed_kmh,
                          {"area": (areas, area_name_col), "community": (communities, community_name_col)},
                          gap_min_population, net, started),
         parts=pd.DataFrame([stats[k].row(names[k]) for k in range(len(polys)) if stats[k].runs]),
@@ -287,29 +280,6 @@ def assess_coverage_by_district(
     )
 
 
-@dataclass
-class _PartStats:
-    runs: int = 0
-    units: int = 0
-    margin_m: float = 0.0
-    nodes: int = 0
-    edges: int = 0
-    halls: int = 0
-    seconds: float = 0.0
-
-    def add(self, plan: _Plan, seconds: float, n_units: int) -> None:
-        if not self.runs:
-            self.units = n_units
-            self.nodes = plan.subnet.n_nodes
-            self.edges = plan.subnet.n_edges
-            self.halls = int(plan.halls.size)
-        self.runs += 1
-        self.margin_m = plan.margin_m
-        self.seconds += seconds
-
-    def row(self, name: str) -> dict[str, Any]:
-        return {"district": name, "units": self.units, "runs": self.runs, "margin_m": self.margin_m,
-                "nodes": self.nodes, "edges": self.edges, "halls": self.halls, "seconds": self.seconds}
 
 
 def _validated(demand: gpd.GeoDataFrame, net: WalkNetwork) -> gpd.GeoDataFrame:
@@ -393,175 +363,3 @@ def _snap_all_halls(net: WalkNetwork, sites: gpd.GeoDataFrame, max_snap_m: float
     for w in caught:
         warn(str(w.message), w.category, stacklevel=3)
     return snapped, snap
-
-
-@dataclass(frozen=True, eq=False)
-class _Plan:
-    subnet: WalkNetwork
-    halls: IntArray
-    margin_m: float
-    whole: bool
-
-
-def _plan_part(
-    net: WalkNetwork,
-    tree: shapely.STRtree,
-    poly: Any,
-    hall_snap: Any,
-    sites: gpd.GeoDataFrame,
-    margin_m: float,
-    max_snap_m: float,
-    *,
-    last: bool,
-) -> _Plan:
-    """Cut out a district's part: streets within ``margin + S``, halls within ``margin`` or on those streets."""
-    region = shapely.buffer(poly, margin_m + max_snap_m)
-    edges = np.sort(tree.query(region, predicate="intersects"))
-    whole = last or edges.size == net.n_edges
-    if whole:
-        return _Plan(net, np.arange(len(sites), dtype=np.int64), margin_m, True)
-    in_part = np.zeros(net.n_edges, dtype=bool)
-    in_part[edges] = True
-    on_street = hall_snap.ok & in_part[np.maximum(hall_snap.edge, 0)]
-    near = shapely.dwithin(sites.geometry.to_numpy(), poly, margin_m)
-    halls = np.flatnonzero(on_street | near)
-    return _Plan(subnetwork(net, edges, label=f"district part, margin {margin_m:,.0f} m"), halls, margin_m, False)
-
-
-@dataclass(frozen=True, eq=False)
-class _PartOut:
-    units: gpd.GeoDataFrame
-    halls: pd.DataFrame
-    seconds: float
-
-
-def _assess_part(
-    net: WalkNetwork, halls: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, opts: dict[str, Any]
-) -> _PartOut:
-    """Assess one district's residents on its part (a task; runs on a worker)."""
-    t = time.perf_counter()
-    if net.n_edges == 0:  # no street near any of the district's residents
-        return _PartOut(_all_unreachable(net, halls, demand, opts), pd.DataFrame(), time.perf_counter() - t)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoverageWarning)  # reported once by the caller
-        try:
-            result = assess_coverage(net, halls, demand, **opts)
-        except CoverageInputError:
-            snap = snap_points(net, demand, max_snap_m=float(opts["max_snap_m"]))
-            if snap.ok.any():
-                raise
-            return _PartOut(_all_unreachable(net, halls, demand, opts), pd.DataFrame(), time.perf_counter() - t)
-    units = result.units.drop(columns="gap_id")
-    return _PartOut(units, result.halls, time.perf_counter() - t)
-
-
-def _all_unreachable(
-    net: WalkNetwork, halls: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, opts: dict[str, Any]
-) -> gpd.GeoDataFrame:
-    """Return the rows of residents none of whom is near a street of their part (all unreachable)."""
-    units = demand.reset_index(drop=True)  # validated and projected by the caller
-    radii, _ = group_radii(
-        sorted(units["group"].unique().tolist()), radius_m=opts["radius_m"], minutes=opts["minutes"],
-        walk_speed_kmh=opts["walk_speed_kmh"], group_walk_speed_kmh=opts["group_walk_speed_kmh"],
-    )
-    threshold = units["group"].map(radii).to_numpy(dtype=np.float64)
-    hall_xy = halls.to_crs(net.crs).geometry
-    n = len(units)
-    return units.assign(
-        status=pd.Categorical(np.full(n, "unreachable"), categories=list(STATUSES)),
-        distance_m=np.full(n, np.inf),
-        walk_min=np.full(n, np.inf),
-        threshold_m=threshold,
-        nearest_site=pd.array([None] * n, dtype="string"),
-        halls_within=np.zeros(n, dtype=np.int64),
-        access_m=np.full(n, np.nan),
-        circle_covered=circle_covered(
-            hall_xy.x.to_numpy(), hall_xy.y.to_numpy(), units.geometry.x.to_numpy(), units.geometry.y.to_numpy(),
-            threshold,
-        ),
-    )
-
-
-def _certified(
-    units: pd.DataFrame, depth: FloatArray, plan: _Plan, reach: Callable[[FloatArray], FloatArray]
-) -> tuple[np.ndarray, FloatArray]:
-    """Which residents' distances are exact, and the margin each of the others needs."""
-    n = len(units)
-    if plan.whole:
-        return np.ones(n, dtype=bool), np.zeros(n)
-    access = units["access_m"].to_numpy(dtype=np.float64)
-    unsnapped = ~np.isfinite(access)
-    need = np.nan_to_num(access, nan=0.0) + reach(units["distance_m"].to_numpy(dtype=np.float64)) - depth
-    ok = unsnapped | (need <= plan.margin_m)
-    return ok, np.where(np.isfinite(need), need, 2.0 * plan.margin_m)
-
-
-def _combine_units(done: list[tuple[IntArray, pd.DataFrame]], n: int, net: WalkNetwork) -> gpd.GeoDataFrame:
-    """Put the certified rows back in the input order."""
-    positions = np.concatenate([pos for pos, _ in done]) if done else np.empty(0, np.int64)
-    if positions.size != n or np.unique(positions).size != n:
-        raise CoverageInternalError(f"{n} demand units given, {np.unique(positions).size} assessed")
-    units = pd.concat([frame for _, frame in done], ignore_index=True).iloc[np.argsort(positions, kind="stable")]
-    return gpd.GeoDataFrame(units.reset_index(drop=True), geometry="geometry", crs=net.crs)
-
-
-def _result(
-    prepared: gpd.GeoDataFrame,
-    units: gpd.GeoDataFrame,
-    sites: gpd.GeoDataFrame,
-    hall_tables: list[pd.DataFrame],
-    radii: dict[str, float],
-    speeds: dict[str, float],
-    minutes: float | None,
-    walk_speed_kmh: float,
-    polygons: dict[str, tuple[gpd.GeoDataFrame | None, str | None]],
-    gap_min_population: float,
-    net: WalkNetwork,
-    started: float,
-) -> CoverageResult:
-    """Build the combined result from the per-unit rows, as assess_coverage builds its own."""
-    unsnapped = units["access_m"].isna().to_numpy()
-    if unsnapped.any():
-        pop = float(units["population"].to_numpy()[unsnapped].sum())
-        warn(
-            f"{int(unsnapped.sum())} demand unit(s) ({pop:,.0f} people) are too far from any walkable street and "
-            "are counted as unreachable.",
-            stacklevel=3,
-        )
-    tables: dict[str, pd.DataFrame | None] = {}
-    for col, (frame, name_col) in polygons.items():
-        tables[col] = None
-        if frame is not None:
-            units[col] = area_names(units, frame, name_col, what=f"{col}s" if col == "area" else "communities")
-            tables[col] = areas_table(units, col)
-    found = find_gaps(units, radius_m=radii, min_population=gap_min_population)
-    units["gap_id"] = pd.array(found.gap_of_unit, dtype="string")
-    none = np.empty(0, dtype=np.int64)
-    halls = halls_table(sites, units, np.full(len(units), -1, dtype=np.int64), none, none)  # the columns, zeros
-    for col in halls.columns[4:] if len(halls) else []:
-        total = pd.Series(0.0, index=halls["site_id"])
-        for table in hall_tables:
-            if col in table.columns:
-                total = total.add(table.set_index("site_id")[col], fill_value=0.0)
-        halls[col] = total.reindex(halls["site_id"]).to_numpy()
-    groups = sorted(units["group"].astype(str).unique().tolist())
-    main = "residents" if "residents" in radii else (groups[0] if groups else "residents")
-    estimate = bool(units["estimate"].any())
-    note = str(prepared.attrs.get("estimate_note", "")) if estimate else ""
-    if estimate and not note:
-        note = "some population figures are estimates (estimate=True in the units table)."
-    return CoverageResult(
-        units=units,
-        halls=halls,
-        areas=tables["area"],
-        communities=tables["community"],
-        gaps=found.gaps,
-        summary=summary_table(units),
-        radius_m=radii.get(main, defaults.DEFAULT_RADIUS_M),
-        minutes=None if minutes is None else float(minutes),
-        walk_speed_kmh=speeds.get(main, float(walk_speed_kmh)),
-        radius_by_group=radii,
-        estimate=estimate,
-        estimate_note=note,
-        timings={"partitioned": time.perf_counter() - started},
-    )
