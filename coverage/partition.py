@@ -65,10 +65,9 @@ from ._partparts import PartStats, assess_part, certified, combine_units, combin
 from ._subnet import MIN_LENGTH_RATIO, length_ratio, reach_function, subnetwork, walk_reach_m
 from ._types import FloatArray, IntArray
 from .assess import CoverageResult, group_radii
-from .demand import validate_demand
 from .network import WalkNetwork
 from .sites import snap_points, snap_sites
-from .snapped import SnappedDemand
+from .snapped import SnappedDemand, project_demand
 from .tables import guess_name_column
 
 __all__ = ["PartitionedCoverage", "assess_coverage_by_district", "subnetwork", "walk_reach_m"]
@@ -202,7 +201,7 @@ def assess_coverage_by_district(
     started = time.perf_counter()
     if isinstance(demand, SnappedDemand):
         demand = demand.units
-    prepared = _validated(demand, net)
+    prepared = project_demand(net, demand)
     units_xy = prepared.geometry
     polys, names = _district_polygons(districts, net, district_name_col)
     groups = sorted(prepared["group"].unique().tolist())
@@ -280,29 +279,6 @@ def assess_coverage_by_district(
     )
 
 
-
-
-def _validated(demand: gpd.GeoDataFrame, net: WalkNetwork) -> gpd.GeoDataFrame:
-    """Validate the demand as :func:`coverage.snapped.snap_demand` does, without snapping it."""
-    if not isinstance(demand, gpd.GeoDataFrame):
-        raise CoverageInputError("demand must be a GeoDataFrame of points (see coverage.demand).")
-    if demand.crs is None:
-        raise CoverageInputError("demand has no CRS; set it with .set_crs(...) (EPSG:4326 for lon/lat).")
-    if "demand_id" not in demand.columns:
-        raise CoverageInputError("demand has no 'demand_id' column; build it with the coverage.demand readers.")
-    units = demand.copy()
-    if "group" not in units.columns:
-        units["group"] = "residents"
-    units = validate_demand(units)
-    if "estimate" not in units.columns:
-        units["estimate"] = False
-    units["demand_id"] = units["demand_id"].astype(str)
-    units["group"] = units["group"].astype(str)
-    units = units.to_crs(net.crs).reset_index(drop=True)
-    units.attrs = dict(demand.attrs)
-    if (units.geometry.geom_type != "Point").any():
-        raise CoverageInputError("demand units must be points; see coverage.demand.demand_from_polygons(...).")
-    return units
 
 
 def _district_polygons(

@@ -21,7 +21,7 @@ from .demand import validate_demand
 from .network import WalkNetwork
 from .sites import Snap, snap_points
 
-__all__ = ["SnappedDemand", "snap_demand"]
+__all__ = ["SnappedDemand", "project_demand", "snap_demand"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +58,62 @@ class SnappedDemand:
         )
 
 
+def project_demand(net: WalkNetwork, demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Validate demand units and project them to the network's CRS, without snapping them.
+
+    The checks of :func:`snap_demand` (which calls this), for callers that
+    snap the units themselves (the partitioned assessment snaps each
+    district's residents on its own part of the network).
+
+    Parameters
+    ----------
+    net : WalkNetwork
+        The prepared walking network (only its CRS is used).
+    demand : GeoDataFrame
+        Demand units as returned by :mod:`coverage.demand`, in any CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A validated copy with string ``demand_id`` and ``group`` and an
+        ``estimate`` column, points in ``net.crs``, index 0..n-1, the input's
+        ``attrs`` kept.
+
+    Raises
+    ------
+    CoverageInputError
+        If ``demand`` is not a GeoDataFrame with a CRS and a ``demand_id``
+        column, fails :func:`~coverage.demand.validate_demand`, or holds
+        anything but points.
+    """
+    if not isinstance(demand, gpd.GeoDataFrame):
+        raise CoverageInputError("demand must be a GeoDataFrame of points (see coverage.demand).")
+    if demand.crs is None:
+        raise CoverageInputError("demand has no CRS; set it with .set_crs(...) (EPSG:4326 for lon/lat).")
+    if "demand_id" not in demand.columns:
+        raise CoverageInputError(
+            "demand has no 'demand_id' column; build it with the coverage.demand readers "
+            "(read_demand, demand_from_polygons, ...)."
+        )
+    units = demand.copy()
+    if "group" not in units.columns:
+        units["group"] = "residents"
+    units = validate_demand(units)
+    if "estimate" not in units.columns:
+        units["estimate"] = False
+    units["demand_id"] = units["demand_id"].astype(str)
+    units["group"] = units["group"].astype(str)
+    units = units.to_crs(net.crs).reset_index(drop=True)
+    units.attrs = dict(demand.attrs)
+    not_points = units.geometry.geom_type != "Point"
+    if not_points.any():
+        bad = units.loc[not_points, "demand_id"].tolist()[:10]
+        raise CoverageInputError(
+            f"demand units must be points; {bad} are not. Turn polygons into units with "
+            "coverage.demand.demand_from_polygons(...)."
+        )
+    return units
+
 def snap_demand(
     net: WalkNetwork, demand: gpd.GeoDataFrame | SnappedDemand, *, max_snap_m: float = defaults.DEFAULT_MAX_SNAP_M
 ) -> SnappedDemand:
@@ -93,32 +149,7 @@ def snap_demand(
                 f"the demand was snapped with max_snap_m={demand.max_snap_m:g}, not {max_snap_m:g}; snap it again."
             )
         return demand
-    if not isinstance(demand, gpd.GeoDataFrame):
-        raise CoverageInputError("demand must be a GeoDataFrame of points (see coverage.demand).")
-    if demand.crs is None:
-        raise CoverageInputError("demand has no CRS; set it with .set_crs(...) (EPSG:4326 for lon/lat).")
-    if "demand_id" not in demand.columns:
-        raise CoverageInputError(
-            "demand has no 'demand_id' column; build it with the coverage.demand readers "
-            "(read_demand, demand_from_polygons, ...)."
-        )
-    units = demand.copy()
-    if "group" not in units.columns:
-        units["group"] = "residents"
-    units = validate_demand(units)
-    if "estimate" not in units.columns:
-        units["estimate"] = False
-    units["demand_id"] = units["demand_id"].astype(str)
-    units["group"] = units["group"].astype(str)
-    units = units.to_crs(net.crs).reset_index(drop=True)
-    units.attrs = dict(demand.attrs)
-    not_points = units.geometry.geom_type != "Point"
-    if not_points.any():
-        bad = units.loc[not_points, "demand_id"].tolist()[:10]
-        raise CoverageInputError(
-            f"demand units must be points; {bad} are not. Turn polygons into units with "
-            "coverage.demand.demand_from_polygons(...)."
-        )
+    units = project_demand(net, demand)
     snap = snap_points(net, units.geometry, max_snap_m=max_snap_m)
     if len(units) and not snap.ok.any():
         raise CoverageInputError(
