@@ -21,10 +21,9 @@ import osmium
 import osmium.filter
 import shapely
 
-from coverage._errors import CoverageInputError
 from coverage._types import FloatArray, IntArray
 
-from ._osmfile import _find_bad_xml_node
+from ._osmfile import _no_highways, _osmium_errors
 from ._overpass import _read_overpass
 from ._sources import _resolve
 
@@ -122,12 +121,11 @@ def ways_from_file(source: Sequence[Path] | Path, *, kind: str, description: str
 
 
 def _osmium_arrays(path: Path, *, file_format: str, description: str) -> WayArrays:
-    label = "OSM PBF" if file_format == "pbf" else "OSM XML"
     ways = _Collector()
     factory = osmium.geom.WKBFactory()
     lines: list[str | None] = []
     fallback: dict[int, list[tuple[float, float]]] = {}
-    try:
+    with _osmium_errors(path, file_format):
         processor = (
             osmium.FileProcessor(osmium.io.File(str(path), file_format), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations()
@@ -155,26 +153,8 @@ def _osmium_arrays(path: Path, *, file_format: str, description: str) -> WayArra
         if missing.size:
             # nodes after the ways (an unsorted file) or outside a clipped extract: look them up
             node_id, lon, lat = _look_up(path, file_format, missing, node_id, lon, lat)
-    except osmium.InvalidLocationError as exc:
-        where = _find_bad_xml_node(path, str(exc)) if file_format != "pbf" else None
-        msg = (
-            f"{path}: {where or 'a node'} has an invalid coordinate ({exc}). OSM latitudes "
-            "must be numbers in [-90, 90] and longitudes in [-180, 180]; fix or remove the "
-            "node, or export the data again."
-        )
-        raise CoverageInputError(msg) from exc
-    except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read it as {label} ({exc}). The file is damaged, truncated or "
-            f"not {label}; download or export it again, or check it with `osmium fileinfo`."
-        )
-        raise CoverageInputError(msg) from exc
     if not ways.ids:
-        msg = (
-            f"{path}: the {label} file holds no ways with a 'highway' tag, so there is no "
-            "street network in it. Export an area with streets and paths (highway=*)."
-        )
-        raise CoverageInputError(msg)
+        raise _no_highways(path, file_format)
     return WayArrays(
         way_id=np.asarray(ways.ids, dtype=np.int64),
         way_offsets=np.asarray(ways.offsets, dtype=np.int64),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import bz2
 import gzip
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Final, cast
 
@@ -19,14 +21,48 @@ from ._common import (
 )
 
 
+def _file_label(file_format: str) -> str:
+    """Return what a pyosmium ``file_format`` is called in messages."""
+    return "OSM PBF" if file_format == "pbf" else "OSM XML"
+
+
+@contextmanager
+def _osmium_errors(path: Path, file_format: str) -> Iterator[None]:
+    """Turn pyosmium's errors while reading ``path`` into :class:`CoverageInputError` saying what to fix."""
+    label = _file_label(file_format)
+    try:
+        yield
+    except osmium.InvalidLocationError as exc:
+        where = _find_bad_xml_node(path, str(exc)) if file_format != "pbf" else None
+        msg = (
+            f"{path}: {where or 'a node'} has an invalid coordinate ({exc}). OSM latitudes "
+            "must be numbers in [-90, 90] and longitudes in [-180, 180]; fix or remove the "
+            "node, or export the data again."
+        )
+        raise CoverageInputError(msg) from exc
+    except RuntimeError as exc:
+        msg = (
+            f"{path}: cannot read it as {label} ({exc}). The file is damaged, truncated or "
+            f"not {label}; download or export it again, or check it with `osmium fileinfo`."
+        )
+        raise CoverageInputError(msg) from exc
+
+
+def _no_highways(path: Path, file_format: str) -> CoverageInputError:
+    """Return the error for an OSM file with no highway ways in it."""
+    return CoverageInputError(
+        f"{path}: the {_file_label(file_format)} file holds no ways with a 'highway' tag, so there is no "
+        "street network in it. Export an area with streets and paths (highway=*)."
+    )
+
+
 def _read_osm_file(path: Path, *, file_format: str) -> _OsmData:
     """Read highway ways, their node coordinates and useful node tags with pyosmium."""
     node_keys = list(ox.settings.useful_tags_node)
     way_keys = list(ox.settings.useful_tags_way)
     data = _OsmData()
     no_location: set[int] = set()
-    label = "OSM PBF" if file_format == "pbf" else "OSM XML"
-    try:
+    with _osmium_errors(path, file_format):
         processor = (
             osmium.FileProcessor(osmium.io.File(str(path), file_format), osmium.osm.NODE | osmium.osm.WAY)
             .with_locations()
@@ -54,26 +90,8 @@ def _read_osm_file(path: Path, *, file_format: str) -> _OsmData:
             for node in nodes.with_filter(osmium.filter.IdFilter(no_location)):
                 if isinstance(node, osmium.osm.Node) and node.location.valid():
                     data.node_lonlat[node.id] = (node.location.lon, node.location.lat)
-    except osmium.InvalidLocationError as exc:
-        where = _find_bad_xml_node(path, str(exc)) if file_format != "pbf" else None
-        msg = (
-            f"{path}: {where or 'a node'} has an invalid coordinate ({exc}). OSM latitudes "
-            "must be numbers in [-90, 90] and longitudes in [-180, 180]; fix or remove the "
-            "node, or export the data again."
-        )
-        raise CoverageInputError(msg) from exc
-    except RuntimeError as exc:
-        msg = (
-            f"{path}: cannot read it as {label} ({exc}). The file is damaged, truncated or "
-            f"not {label}; download or export it again, or check it with `osmium fileinfo`."
-        )
-        raise CoverageInputError(msg) from exc
     if not data.ways:
-        msg = (
-            f"{path}: the {label} file holds no ways with a 'highway' tag, so there is no "
-            "street network in it. Export an area with streets and paths (highway=*)."
-        )
-        raise CoverageInputError(msg)
+        raise _no_highways(path, file_format)
     return data
 
 
