@@ -48,6 +48,20 @@ class Key:
     choices: tuple[str, ...] = ()
 
 
+#: Keys of a file of sites, shared by ``[halls]`` and each ``[[services]]`` entry.
+_SITE_FILE_KEYS: dict[str, Key] = {
+    "crs": Key("str", False, None, "CRS of the coordinates: EPSG code, 'gcj02' or 'bd09' (default: the file's "
+               "own, lon/lat for a table)"),
+    "id_col": Key("str", False, None, "unique id column"),
+    "name_col": Key("str", False, None, "display name column"),
+    "lon_col": Key("str", False, None, "longitude column of a table"),
+    "lat_col": Key("str", False, None, "latitude column of a table"),
+    "layer": Key("str", False, None, "layer of a GeoPackage with several"),
+    "encoding": Key("str", False, None, "text encoding of a CSV/JSON file (detected when not given)"),
+    "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
+}
+
+
 SCHEMA: dict[str, dict[str, Key]] = {
     "": {
         "name": Key("text", True, None, "title shown on the map and in the report"),
@@ -73,15 +87,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
     "halls": {
         "file": Key("path", False, None, "halls file (CSV, GeoJSON, GeoPackage, JSON records)"),
-        "crs": Key("str", False, None, "CRS of the coordinates: EPSG code, 'gcj02' or 'bd09' (default: the "
-                   "file's own, lon/lat for a table)"),
-        "id_col": Key("str", False, None, "unique id column"),
-        "name_col": Key("str", False, None, "display name column"),
-        "lon_col": Key("str", False, None, "longitude column of a table"),
-        "lat_col": Key("str", False, None, "latitude column of a table"),
-        "layer": Key("str", False, None, "layer of a GeoPackage with several"),
-        "encoding": Key("str", False, None, "text encoding of a CSV/JSON file (detected when not given)"),
-        "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
+        **_SITE_FILE_KEYS,
         "clip_to_network": Key("bool", False, False, "keep only halls near the network, reporting the rest"),
         "label": Key("text", False, "Halls", "what the halls are, for the map legend and report"),
         "capacity_col": Key("str", False, None, "column of residents each hall can serve (or visits a day with "
@@ -192,15 +198,7 @@ SERVICE_SCHEMA: dict[str, Key] = {
     "key": Key("str", True, None, "short ASCII name used in column names, e.g. 'health'"),
     "name": Key("text", False, "", "display name, e.g. 社区健康服务中心"),
     "file": Key("path", True, None, "file of the service's sites (CSV, GeoJSON, GeoPackage, JSON records)"),
-    "crs": Key("str", False, None, "CRS of the coordinates: EPSG code, 'gcj02' or 'bd09' (default: the file's "
-               "own, lon/lat for a table)"),
-    "id_col": Key("str", False, None, "unique id column"),
-    "name_col": Key("str", False, None, "display name column"),
-    "lon_col": Key("str", False, None, "longitude column of a table"),
-    "lat_col": Key("str", False, None, "latitude column of a table"),
-    "layer": Key("str", False, None, "layer of a GeoPackage with several"),
-    "encoding": Key("str", False, None, "text encoding of a CSV/JSON file (detected when not given)"),
-    "filter": Key("filter", False, None, "column = value (or list of values) keeping some rows"),
+    **_SITE_FILE_KEYS,
     "radius_m": Key("distance", False, None, "walking distance in metres that counts as within reach"),
     "minutes": Key("minutes", False, None, "walking time that counts as within reach (instead of radius_m)"),
     "capacity_col": Key("str", False, None, "column of residents each site can serve (or visits a day with "
