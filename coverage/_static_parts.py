@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._format import fmt_people, fmt_share
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
     from .assess import CoverageResult
     from .plan import SitePlan
 
-__all__ = ["nice_length", "north_arrow", "scale_bar", "side_text"]
+__all__ = ["nice_length", "north_arrow", "quiet_font_fallback", "scale_bar", "side_text"]
 
 
 def nice_length(span_m: float) -> float:
@@ -110,3 +112,15 @@ def side_text(
         transform=side.transAxes,
         parse_math=False,
     )
+
+
+@contextmanager
+def quiet_font_fallback() -> Iterator[None]:
+    """Silence matplotlib's "findfont: ... now using 500" notes (CJK fonts ship one weight)."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

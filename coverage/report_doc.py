@@ -157,11 +157,12 @@ def curve_chart(curve: pd.DataFrame, *, lang: str, k_chosen: int | None = None) 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .static_map import _quiet_font_fallback, cjk_font
+    from ._static_parts import quiet_font_fallback
+    from .static_map import cjk_font
 
     font = cjk_font()
     rc: dict[Any, Any] = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}
-    with plt.rc_context(rc), _quiet_font_fallback():
+    with plt.rc_context(rc), quiet_font_fallback():
         fig, ax = plt.subplots(figsize=(6.4, 3.4))
         share = curve["covered_share"].to_numpy(dtype=float) * 100
         ax.plot(curve["k"], share, marker="o", color="#ae3ec9")

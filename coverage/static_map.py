@@ -12,10 +12,8 @@ WenQuanYi Zen Hei, Microsoft YaHei, PingFang, SimHei), embedded in the PDF.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +25,7 @@ from ._errors import CoverageInputError, warn
 from ._format import labels
 from ._map_geo import simplify_each
 from ._map_layers import COLORS, MAJOR_HIGHWAYS
-from ._static_parts import north_arrow, scale_bar, side_text
+from ._static_parts import north_arrow, quiet_font_fallback, scale_bar, side_text
 from ._text import display
 
 if TYPE_CHECKING:
@@ -61,18 +59,6 @@ def cjk_font() -> str | None:
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
-
-
-@contextmanager
-def _quiet_font_fallback() -> Iterator[None]:
-    """Silence matplotlib's "findfont: ... now using 500" notes (CJK fonts ship one weight)."""
-    logger = logging.getLogger("matplotlib.font_manager")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 #: Above this many street edges the heavy layers are drawn as images inside
@@ -186,7 +172,7 @@ def draw_static_map(
         )
     rc: dict[Any, Any] = {"pdf.fonttype": 42, "font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"]}
     w_mm, h_mm = PAPER_MM[paper]
-    with plt.rc_context(rc), _quiet_font_fallback():
+    with plt.rc_context(rc), quiet_font_fallback():
         fig = plt.figure(figsize=(w_mm / 25.4, h_mm / 25.4))
         ax = fig.add_axes((0.02, 0.05, 0.70, 0.85))
         side = fig.add_axes((0.735, 0.05, 0.25, 0.85))
@@ -433,7 +419,7 @@ def save_static_map(fig: Figure, folder: str | os.PathLike[str], *, dpi: int = 1
         if path.is_symlink():
             path.unlink()
     # TrueType (Type 42) fonts, subset and embedded: text stays searchable and copyable.
-    with plt.rc_context({"pdf.fonttype": 42}), _quiet_font_fallback():
+    with plt.rc_context({"pdf.fonttype": 42}), quiet_font_fallback():
         fig.savefig(png, dpi=dpi, metadata={"Software": None})
         fig.savefig(pdf, dpi=PDF_DPI, metadata={"CreationDate": None, "Creator": "coverage-planner"})
     plt.close(fig)
