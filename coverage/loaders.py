@@ -24,6 +24,7 @@ from .services import Service
 from .sites import read_sites
 
 __all__ = [
+    "filtered_rows",
     "load_scenario_demand",
     "load_scenario_halls",
     "load_scenario_network",
@@ -39,11 +40,34 @@ def load_scenario_network(sc: Scenario) -> WalkNetwork:
         return load_network(net_cfg["source"], largest_only=net_cfg["largest_only"])
     if net_cfg["place"]:
         return network_from_place(net_cfg["place"], largest_only=net_cfg["largest_only"])
-    polys = _filtered(gpd.read_file(net_cfg["polygon_file"]), net_cfg["polygon_filter"], "network")
+    polys = filtered_rows(gpd.read_file(net_cfg["polygon_file"]), net_cfg["polygon_filter"], "network")
     return network_from_polygon(polys.to_crs("EPSG:4326").union_all(), largest_only=net_cfg["largest_only"])
 
 
-def _filtered(frame: pd.DataFrame, rule: dict[str, Any] | None, section: str) -> Any:
+def filtered_rows(frame: pd.DataFrame, rule: dict[str, Any] | None, section: str) -> Any:
+    """Return the rows of ``frame`` that a scenario ``filter`` table keeps.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table read from the file (a GeoDataFrame stays one).
+    rule : dict or None
+        Column = value (or a list of values, or a comparison such as ``">0"``);
+        all must hold. Empty or None keeps every row.
+    section : str
+        The scenario section, named in the error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows, with their original index.
+
+    Raises
+    ------
+    CoverageInputError
+        For a column the file lacks, a comparison with a non-number, or a
+        filter that keeps no row.
+    """
     if not rule:
         return frame
     mask = np.ones(len(frame), dtype=bool)
@@ -107,7 +131,7 @@ def load_scenario_demand(sc: Scenario, net: WalkNetwork) -> gpd.GeoDataFrame:
         density = float(cfg["population"]) / float(cfg["area_km2"])
         area = None
         if cfg["area_file"] is not None:
-            polys = _filtered(gpd.read_file(cfg["area_file"]), cfg["area_filter"], "demand").to_crs(net.crs)
+            polys = filtered_rows(gpd.read_file(cfg["area_file"]), cfg["area_filter"], "demand").to_crs(net.crs)
             hull = shapely.convex_hull(shapely.multilinestrings(list(net.edge_geometry)))
             area = shapely.intersection(polys.union_all(), hull)
         units = dm.demand_from_streets(net, density_per_km2=density, area=area, spacing_m=cfg["spacing_m"])
@@ -202,7 +226,7 @@ def _read_site_file(cfg: dict[str, Any], section: str) -> gpd.GeoDataFrame:
         layer=cfg["layer"],
         encoding=cfg["encoding"],
     )
-    sites = _filtered(sites, cfg["filter"], section).reset_index(drop=True)
+    sites = filtered_rows(sites, cfg["filter"], section).reset_index(drop=True)
     if cfg.get("capacity_col") is not None:  # checked now, not after the heavy steps
         capacity_values(sites, cfg["capacity_col"], f"[{section}] {Path(cfg['file']).name}")
     return sites

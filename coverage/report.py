@@ -70,9 +70,9 @@ def read_boundary(sc: Scenario) -> gpd.GeoDataFrame | None:
     """Return the study area polygon (``[demand] area_file`` and its filter)."""
     if sc["demand"]["area_file"] is None:
         return None
-    from .loaders import _filtered
+    from .loaders import filtered_rows
 
-    return _filtered(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
+    return filtered_rows(gpd.read_file(sc["demand"]["area_file"]), sc["demand"]["area_filter"], "demand")
 
 
 def write_map(result: RunResult, path: Path, *, lang: str, names: Any = None) -> Path | None:

@@ -10,7 +10,7 @@ import shapely
 
 from coverage._errors import CoverageInputError
 from coverage.crs import gcj02_to_wgs84
-from coverage.loaders import load_scenario_demand, load_scenario_halls, load_scenario_services
+from coverage.loaders import filtered_rows, load_scenario_demand, load_scenario_halls, load_scenario_services
 from coverage.network import WalkNetwork, network_from_graph
 from coverage.scenario import load_scenario
 from tests._graphs import line_graph
@@ -106,3 +106,19 @@ def test_services_read_like_halls(tmp_path: Path) -> None:
     (service,) = load_scenario_services(sc)
     assert service.sites["site_id"].tolist() == ["c1"]  # the file's own CRS (UTM 50N), not an assumed EPSG:4326
     assert 113.9 < service.sites["lon"].iloc[0] < 114.1
+
+
+def test_filtered_rows_keeps_rows_matching_every_rule() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"kind": ["hall", "school", "hall", "hall"], "beds": ["3", "0", "x", "12"]})
+    assert filtered_rows(frame, None, "halls") is frame
+    assert filtered_rows(frame, {"kind": ["hall", "clinic"]}, "halls").index.tolist() == [0, 2, 3]
+    # comparisons read numbers; text that is not a number never matches
+    assert filtered_rows(frame, {"kind": "hall", "beds": ">0"}, "halls").index.tolist() == [0, 3]
+    with pytest.raises(CoverageInputError, match=r"\[halls\] filter: no column 'type'"):
+        filtered_rows(frame, {"type": "hall"}, "halls")
+    with pytest.raises(CoverageInputError, match=r"\[demand\] filter .* keeps no row"):
+        filtered_rows(frame, {"beds": ">100"}, "demand")
+    with pytest.raises(CoverageInputError, match=r"compare with a number"):
+        filtered_rows(frame, {"beds": ">many"}, "halls")
