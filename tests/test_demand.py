@@ -846,6 +846,12 @@ def test_combine_and_share() -> None:
     assert both.crs == UTM
     assert both.groupby("group")["population"].sum().to_dict() == pytest.approx({"residents": 60.0, "elderly": 7.2})
     assert "12%" in both.attrs["estimate_note"]
+    # An estimated source: its note comes once, not again inside the share's note.
+    estimated = residents.copy()
+    estimated.attrs = {"estimate_note": "Estimated, not census data: 60 residents."}
+    notes = combine_demand(estimated, demand_share(estimated, 0.12, group="elderly")).attrs["estimate_note"]
+    assert notes.count("Estimated, not census data") == 1
+    assert "12%" in notes
     with pytest.raises(CoverageInputError, match=r"3 \(group, demand_id\) pairs.*'residents'"):
         combine_demand(residents, residents)
     with pytest.raises(CoverageInputError, match="share must be a fraction"):

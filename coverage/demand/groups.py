@@ -70,8 +70,10 @@ def combine_demand(*frames: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         )
     expected = {str(g): float(v) for f in frames for g, v in f.groupby("group")["population"].sum().items()}
     _check_totals(out, expected, what="combine_demand")
-    notes = [f.attrs["estimate_note"] for f in frames if f.attrs.get("estimate_note")]
-    out.attrs = {"estimate_note": " ".join(dict.fromkeys(notes))} if notes else {}
+    notes = list(dict.fromkeys(f.attrs["estimate_note"] for f in frames if f.attrs.get("estimate_note")))
+    # A share frame's note starts with its source's note: say each thing once.
+    notes = [n for n in notes if not any(n != m and n in m for m in notes)]
+    out.attrs = {"estimate_note": " ".join(notes)} if notes else {}
     return out
 
 
