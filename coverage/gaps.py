@@ -25,7 +25,10 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from ._defaults import DEFAULT_WALK_SPEED_KMH
+from ._errors import CoverageInputError
 from ._types import FloatArray, ObjectArray
+from ._validate import as_radii
 
 
 def _split_large(
@@ -100,7 +103,9 @@ def _weighted_mean(values: FloatArray, weights: FloatArray) -> float:
 def find_gaps(
     units: gpd.GeoDataFrame,
     *,
-    radius_m: float | Mapping[str, float],
+    radius_m: float | Mapping[str, float] | None = None,
+    minutes: float | None = None,
+    walk_speed_kmh: float = DEFAULT_WALK_SPEED_KMH,
     eps_share: float = 0.7,
     min_core_population: float = 1.0,
     min_population: float = 0.0,
@@ -113,9 +118,13 @@ def find_gaps(
     units : GeoDataFrame
         The per-unit table of a coverage assessment (``status``,
         ``population``, ``group``, ``distance_m``, projected points).
-    radius_m : float or mapping
+    radius_m : float or mapping, optional
         The coverage threshold in metres (or one per group); the clustering
         distance is ``eps_share * radius_m``.
+    minutes : float, optional
+        The threshold as a walking time instead of ``radius_m`` (give one).
+    walk_speed_kmh : float, default 4.5
+        Walking speed turning ``minutes`` into metres.
     eps_share : float, default 0.7
         Clustering distance as a share of the radius.
     min_core_population : float, default 1
@@ -136,6 +145,10 @@ def find_gaps(
     """
     from sklearn.cluster import DBSCAN
 
+    if not isinstance(radius_m, Mapping):
+        radius_m = float(as_radii(radius_m, minutes, walk_speed_kmh=walk_speed_kmh).metres[0])
+    elif minutes is not None:
+        raise CoverageInputError("give radius_m (metres, or one per group) or minutes, not both.")
     gap_of_unit = np.full(len(units), None, dtype=object)
     rows: list[dict[str, object]] = []
     geoms: list[shapely.Geometry] = []
