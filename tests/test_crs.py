@@ -162,14 +162,14 @@ china_lat = st.floats(min_value=3.86, max_value=53.55, allow_nan=False)
 ROUND_TRIP_TOL = 1e-9  # the brief asks for 1e-6; the iteration does far better
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(lon=china_lon, lat=china_lat)
 def test_round_trip_gcj02(lon: float, lat: float) -> None:
     assert _deg(gcj02_to_wgs84(*wgs84_to_gcj02(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
     assert _deg(wgs84_to_gcj02(*gcj02_to_wgs84(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(lon=china_lon, lat=china_lat)
 def test_round_trip_bd09(lon: float, lat: float) -> None:
     assert _deg(bd09_to_gcj02(*gcj02_to_bd09(lon, lat))) == pytest.approx((lon, lat), abs=ROUND_TRIP_TOL)
@@ -363,7 +363,7 @@ def test_utm_crs_for_known(lon: float, lat: float, epsg: int) -> None:
     assert crs.is_projected
 
 
-@settings(max_examples=20, deadline=None)  # each database query takes ~0.2 s
+@settings(max_examples=8, deadline=None)  # each database query takes ~0.2 s
 @given(
     lon=st.floats(min_value=-179.999, max_value=179.999, allow_nan=False),
     lat=st.floats(min_value=-79.9, max_value=83.9, allow_nan=False).filter(lambda v: v != 0.0),

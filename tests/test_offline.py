@@ -275,6 +275,7 @@ def test_warnings_point_at_the_caller(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_offline_map_renders_in_chromium(output_dir: Path) -> None:
     html_path = save_html(build_map(), output_dir / "offline_map.html")
@@ -309,6 +310,7 @@ def test_offline_map_renders_in_chromium(output_dir: Path) -> None:
     assert result.screenshot_path.stat().st_size > 5_000
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_popups_and_default_markers_work_offline(output_dir: Path) -> None:
     m = build_map(popups=True)
@@ -341,6 +343,7 @@ def test_popups_and_default_markers_work_offline(output_dir: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_blocked_requests_are_recorded(tmp_path: Path, output_dir: Path) -> None:
     # The helper itself: a page that does reach for the internet is caught.

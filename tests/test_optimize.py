@@ -99,7 +99,7 @@ def check_selection(sel: opt.SiteSelection, k: int | None = None) -> None:
 
 @pytest.mark.parametrize(
     ("n_demand", "n_candidates", "seed"),
-    [(30, 10, 0), (200, 60, 1), (500, 150, 2)],
+    [(30, 10, 0), (200, 60, 1), pytest.param(500, 150, 2, marks=pytest.mark.slow)],
 )
 @pytest.mark.parametrize(("p", "predefined"), [(1, None), (4, None), (6, [0, 3])])
 def test_mclp_matches_spopt(n_demand, n_candidates, seed, p, predefined):
@@ -141,7 +141,7 @@ def test_mclp_greedy_within_bound_of_spopt():
 
 @pytest.mark.parametrize(
     ("n_demand", "n_candidates", "seed"),
-    [(30, 10, 10), (200, 60, 11), (500, 150, 12)],
+    [(30, 10, 10), (200, 60, 11), pytest.param(500, 150, 12, marks=pytest.mark.slow)],
 )
 @pytest.mark.parametrize("predefined", [None, [1, 4]])
 def test_lscp_matches_spopt(n_demand, n_candidates, seed, predefined):

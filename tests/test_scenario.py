@@ -128,7 +128,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=st.lists(st.tuples(st.sampled_from(_KEYS), _VALUES), max_size=6))
 def test_any_scenario_dictionary_loads_or_gets_a_clear_error(changes, tmp_path_factory) -> None:
     raw = tomllib.loads(GOOD)
