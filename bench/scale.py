@@ -270,7 +270,17 @@ def work(kind: str, size: str, stages: list[str], cache_dir: Path) -> None:
             _emit(stage, float("nan"), error=f"{type(exc).__name__}: {str(exc)[:120]}")
             return None
         if stage in stages:
-            info = {"nodes": out.n_nodes, "edges": out.n_edges} if stage.startswith("load") else {}
+            info: dict[str, Any] = {"nodes": out.n_nodes, "edges": out.n_edges} if stage.startswith("load") else {}
+            if stage.startswith("plan"):
+                sel = out.selection
+                info["certificate"] = (
+                    f"{'proven optimal' if sel.optimal else 'not proven'}, gap {sel.gap:.3%}, "
+                    f"{len(out.candidates):,} candidates"
+                )
+            if stage == "coverage":
+                info["certificate"] = f"{len(demand):,} units, {demand['population'].sum():,.0f} residents"
+            if stage == "snap":
+                info["certificate"] = f"{len(halls):,} halls"
             _emit(stage, time.perf_counter() - started, cpu=time.process_time() - cpu, **info)
         return out
 
@@ -400,7 +410,8 @@ def main() -> None:
         parser.error(f"unknown stages or sizes: {sorted(unknown)}")
     print(f"# {os.cpu_count()} cores; stage limit {args.timeout:.0f} s; times in seconds, RSS in MiB (peak so far)")
     for kind in args.kinds.split(","):
-        rows, cpu_rows, fits = [], [], {stage: [] for stage in stages}
+        rows, cpu_rows, rss_rows, notes = [], [], [], []
+        fits: dict[str, list[tuple[int, float]]] = {stage: [] for stage in stages}
         for size in args.sizes.split(","):
             # build outside the timed stages, in a process of its own
             subprocess.run([sys.executable, __file__, "--build", kind, size], check=True, cwd=REPO)
@@ -418,6 +429,15 @@ def main() -> None:
             cpu_rows.append(
                 [f"{kind} {size}", rows[-1][1]] + [_cell(results.get(stage), args.timeout, "cpu") for stage in stages]
             )
+            rss_rows.append(
+                [f"{kind} {size}", rows[-1][1]]
+                + [f"{results.get(stage, {}).get('rss_mb', float('nan')):,.0f}" for stage in stages]
+            )
+            notes += [
+                f"{kind} {size} {stage}: {results[stage]['certificate']}"
+                for stage in stages
+                if results.get(stage, {}).get("certificate")
+            ]
             for stage in stages:
                 seconds = results.get(stage, {}).get("s", float("nan"))
                 if nodes and math.isfinite(seconds) and seconds > 0:
@@ -434,6 +454,10 @@ def main() -> None:
                 slope = np.polyfit(np.log([p[0] for p in points]), np.log([p[1] for p in points]), 1)[0]
                 exponents.append(f"{stage} {slope:.2f}")
         print("growth exponent (time ~ nodes^b): " + (", ".join(exponents) or "needs 2 sizes"))
+        print("peak RSS of the worker after each stage, MiB (a stage run in a fresh worker starts again)")
+        print(table(["network", "nodes", *stages], rss_rows))
+        for line in notes:
+            print(line)
         print()
 
 
