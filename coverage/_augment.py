@@ -192,14 +192,6 @@ class Located:
     access: FloatArray
     ok: BoolArray
 
-    def distances(self, node_dist: FloatArray) -> FloatArray:
-        """Distances of the points given distances to nodes (last axis = nodes)."""
-        da = node_dist[..., self.node_a] + self.to_a
-        db = node_dist[..., self.node_b] + self.to_b
-        out = np.minimum(da, db) + self.access
-        out[..., ~self.ok] = np.inf
-        return out
-
     def nearest_of(self, node_dist: FloatArray, node_source: IntArray) -> tuple[FloatArray, IntArray]:
         """Distance and nearest source of each point, from a multi-source search."""
         da = node_dist[self.node_a] + self.to_a

@@ -1,4 +1,4 @@
-"""Heuristics: lazy greedy, 1-swap local search, the submodular bound."""
+"""Heuristics: lazy greedy and 1-swap local search (the bounds come from the LP, never from here)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._types import BoolArray, FloatArray
-from ._checks import _OPT_TOL, _REL_TOL
+from ._checks import _REL_TOL
 from ._reduce import _Reduced
 
 #: Matrix entries handled per chunk by :func:`column_sums` (bounds its temporary memory).
@@ -147,22 +147,6 @@ def _swap_improve(red: _Reduced, sites: Sequence[int], *, max_passes: int | None
         count[_column_rows(a, c)] += 1
         current[pos] = c
     return current
-
-
-def _submodular_bound(red: _Reduced, sites: Sequence[int], k: int) -> float:
-    """Upper bound ``f(S) + sum of the k largest marginal gains given S``."""
-    a, w = red.a, red.w
-    covered = _covered_mask(a, sites, a.shape[0])
-    value = math.fsum(w[covered].tolist())
-    gains = column_sums(a, np.where(covered, 0.0, w))
-    if sites:
-        gains[np.asarray(sites, dtype=np.int64)] = 0.0
-    top = np.sort(gains)[::-1][:k]
-    return min(value + math.fsum(np.maximum(top, 0.0).tolist()), math.fsum(w.tolist()))
-
-
-def _within_tol(value: float, bound: float) -> bool:
-    return bound - value <= _OPT_TOL * max(1.0, abs(bound))
 
 
 def _prune(red: _Reduced, sites: Sequence[int], needed: float) -> list[int]:
