@@ -81,3 +81,15 @@ def test_the_check_sees_an_uphill_import(tmp_path: Path) -> None:
     bad = tmp_path / "x.py"
     bad.write_text("from .cli import main\nfrom coverage.pipeline import run_scenario\n", encoding="utf-8")
     assert imported("_errors", bad) == {"cli", "pipeline"}
+
+
+def test_contributing_lists_every_module_with_its_docstring() -> None:
+    import re
+
+    text = (PACKAGE.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for name, path in modules().items():
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        first = " ".join(doc.strip().split("\n\n")[0].split())
+        first = re.sub(r":(?:func|class|mod|meth):`~?([^`]+)`", r"`\1`", first)
+        line = f"- `{path.relative_to(PACKAGE).as_posix()}`: {first}"
+        assert line in text, f"CONTRIBUTING.md: update the line of {name}: {line}"
