@@ -102,6 +102,7 @@ def test_bad_scenario_gets_one_line(tmp_path: Path, capsys) -> None:
     assert err.count("\n") == 1 and "radius_m" in err
 
 
+@pytest.mark.slow  # a subprocess importing the whole package (~2 s)
 def test_help_explains_options() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "coverage.cli", "run", "--help"], capture_output=True, text=True, check=True

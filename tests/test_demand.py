@@ -142,6 +142,7 @@ def test_hexagons_centroid_units(poa_hexagons: gpd.GeoDataFrame) -> None:
     assert poa_hexagons.contains(units.geometry).all()
 
 
+@pytest.mark.slow  # real data: loads a whole street network first
 def test_hexagons_spread_over_streets(poa_hexagons: gpd.GeoDataFrame, poa_edges: gpd.GeoDataFrame) -> None:
     before = poa_hexagons.copy()
     started = time.perf_counter()
@@ -164,6 +165,7 @@ def test_hexagons_spread_over_streets(poa_hexagons: gpd.GeoDataFrame, poa_edges:
     pd.testing.assert_frame_equal(poa_hexagons, before)
 
 
+@pytest.mark.slow  # real data: loads a whole street network first
 def test_two_way_edges_count_once(poa_hexagons: gpd.GeoDataFrame, poa_edges: gpd.GeoDataFrame) -> None:
     sample = poa_hexagons.iloc[:50]
     reverse = poa_edges.assign(geometry=shapely.reverse(poa_edges.geometry.to_numpy()))
@@ -802,6 +804,7 @@ def test_estimate_along_streets_errors() -> None:
         demand_from_streets(edges, density_per_km2=100, area=LineString([(0, 0), (1, 1)]))
 
 
+@pytest.mark.slow  # real data: loads a whole street network first
 def test_futian_estimate(shared_data: Path, futian_edges: gpd.GeoDataFrame) -> None:
     districts = gpd.read_file(shared_data / "shenzhen" / "districts.geojson")
     futian = districts.loc[districts["qh"] == "福田"].to_crs(futian_edges.crs).union_all()
