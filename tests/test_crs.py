@@ -363,7 +363,7 @@ def test_utm_crs_for_known(lon: float, lat: float, epsg: int) -> None:
     assert crs.is_projected
 
 
-@settings(max_examples=8, deadline=None)  # each database query takes ~0.2 s
+@settings(max_examples=4, deadline=None)  # each database query takes ~0.2 s
 @given(
     lon=st.floats(min_value=-179.999, max_value=179.999, allow_nan=False),
     lat=st.floats(min_value=-79.9, max_value=83.9, allow_nan=False).filter(lambda v: v != 0.0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "coverage"
@@ -30,6 +31,12 @@ LAYERS: dict[int, str] = {
 LAYER = {name: level for level, names in LAYERS.items() for name in names.split()}
 
 
+@functools.cache
+def parsed(path: Path) -> ast.Module:
+    """One parse per module per session."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def modules() -> dict[str, Path]:
     """Dotted module names under coverage/ (packages by their folder name)."""
     found = {}
@@ -45,7 +52,7 @@ def imported(name: str, path: Path) -> set[str]:
     """Project modules imported by one module (relative and absolute, TYPE_CHECKING included)."""
     out: set[str] = set()
     package = name.split(".") if path.name == "__init__.py" and name != "__init__" else name.split(".")[:-1]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parsed(path)):
         if not isinstance(node, ast.ImportFrom):
             continue
         if node.level:
@@ -88,7 +95,7 @@ def test_contributing_lists_every_module_with_its_docstring() -> None:
 
     text = (PACKAGE.parent / "CONTRIBUTING.md").read_text(encoding="utf-8")
     for name, path in modules().items():
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        doc = ast.get_docstring(parsed(path)) or ""
         first = " ".join(doc.strip().split("\n\n")[0].split())
         first = re.sub(r":(?:func|class|mod|meth):`~?([^`]+)`", r"`\1`", first)
         line = f"- `{path.relative_to(PACKAGE).as_posix()}`: {first}"

@@ -351,6 +351,7 @@ def test_elderly_checklist_and_shares(run: RunResult) -> None:
         lc.check.checklist("community", "children")
 
 
+@pytest.mark.slow  # renders report.html and report.docx
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_report_has_the_life_circle_section(run: RunResult, tmp_path: Path, lang: str) -> None:
     import datetime as dt
